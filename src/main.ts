@@ -1,0 +1,40 @@
+/**
+ * `npm start`: the whole system in one process on one machine. Uses DATABASE_URL
+ * when set, else starts the embedded Postgres; applies migrations (and the Supabase
+ * stand-in where Supabase is absent), loads the demo data, and serves the api.
+ */
+import path from 'node:path';
+import { loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { migrate } from './db/migrations.js';
+import { createPool, resolveDatabase } from './db/pool.js';
+import { loadSeed } from './db/seed.js';
+import { listen } from './http/server.js';
+import { installShutdown } from './shutdown.js';
+
+const config = loadConfig();
+const log = createLogger(config.logLevel);
+const onShutdown = installShutdown(log);
+const migrationsDir = path.join(config.projectRoot, 'supabase', 'migrations');
+
+const server = await resolveDatabase(config, log);
+onShutdown('database server', () => server.stop());
+
+const pool = createPool(server.url, config.databasePoolMax, log);
+onShutdown('database pool', () => pool.end());
+
+const client = await pool.connect();
+try {
+  const result = await migrate(client, { dir: migrationsDir, log });
+  log.info({ applied: result.applied.length, supabase_standin: result.standin }, 'database ready');
+  if (config.seedDemoData) {
+    await loadSeed(client, config.projectRoot);
+    log.info('demo data loaded');
+  }
+} finally {
+  client.release();
+}
+
+const api = await listen({ pool, log, migrationsDir }, config.port);
+onShutdown('api', () => api.close());
+log.info({ port: api.port, embedded_database: server.embedded }, `api listening on http://localhost:${api.port}`);

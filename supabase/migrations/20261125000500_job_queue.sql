@@ -1,0 +1,52 @@
+-- The durable job queue from the v7 infrastructure guide ("Database Schema
+-- Additions"), every column, check, index and policy as written there, extended with
+-- what a correct queue needs:
+--   run_at        when the job becomes due (retries back off by moving it forward)
+--   locked_by     which worker holds the lease
+--   locked_until  lease expiry: a crashed worker's job is rescued once it passes
+--   dedupe_key    at most one pending job per (type, key), e.g. one journey
+--                 recompute per profile however many records a document adds
+--   updated_at    last state change, for the operator view
+-- NOT NULL is added where the guide's defaults already imply a value.
+
+create table public.job_queue (
+  id uuid primary key default gen_random_uuid(),
+  type text not null,
+  payload jsonb not null,
+  status text not null default 'pending' check (status in ('pending', 'processing', 'completed', 'failed')),
+  priority integer not null default 0,
+  created_at timestamptz not null default now(),
+  started_at timestamptz,
+  completed_at timestamptz,
+  error text,
+  result jsonb,
+  retry_count integer not null default 0,
+  max_retries integer not null default 3,
+  run_at timestamptz not null default now(),
+  locked_by text,
+  locked_until timestamptz,
+  dedupe_key text,
+  updated_at timestamptz not null default now(),
+  constraint job_queue_retries_sane check (retry_count >= 0 and max_retries >= 0),
+  constraint job_queue_lease_when_processing check (status <> 'processing' or locked_until is not null)
+);
+
+-- Indexes for efficient polling (as in the guide)
+create index idx_queue_status_priority on public.job_queue (status, priority desc, created_at);
+create index idx_queue_type_status on public.job_queue (type, status);
+-- The claim query reads only due pending jobs, best priority first, oldest first.
+create index job_queue_claim_idx on public.job_queue (priority desc, run_at, created_at) where status = 'pending';
+-- The rescue sweep reads only expired leases.
+create index job_queue_lease_idx on public.job_queue (locked_until) where status = 'processing';
+create unique index job_queue_dedupe_idx on public.job_queue (type, dedupe_key)
+  where dedupe_key is not null and status = 'pending';
+
+-- RLS policies: only the service role can access the queue (as in the guide). The
+-- API roles also lose their table privileges, so forged claims ("role":
+-- "service_role" in a token the database did not verify) reach nothing.
+alter table public.job_queue enable row level security;
+revoke all on public.job_queue from anon, authenticated;
+grant all on public.job_queue to service_role;
+
+create policy "Service role full access" on public.job_queue
+  for all to service_role using (auth.jwt() ->> 'role' = 'service_role');
