@@ -1,0 +1,64 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const test = suite('config');
+
+test('defaults give a runnable local setup (embedded Postgres, port 3000)', () => {
+  const config = loadConfig({});
+  assert.is(config.databaseUrl, undefined);
+  assert.is(config.port, 3000);
+  assert.is(config.logLevel, 'info');
+  assert.is(config.seedDemoData, true);
+  assert.ok(config.embeddedPgDir.endsWith('/.data/postgres'));
+});
+
+test('a bad value names the variable and what was expected', () => {
+  const cases: [Record<string, string>, string, RegExp][] = [
+    [{ PORT: 'eighty' }, 'PORT', /whole number/],
+    [{ PORT: '70000' }, 'PORT', /0 to 65535/],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL', /postgres:\/\//],
+    [{ DATABASE_URL: 'postgres://u@h:5432' }, 'DATABASE_URL', /names no database/],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
+    [{ SEED_DEMO_DATA: 'maybe' }, 'SEED_DEMO_DATA', /true or false/],
+    [{ DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX', /1 to 500/],
+  ];
+  for (const [env, variable, message] of cases) {
+    try {
+      loadConfig(env);
+      assert.unreachable(`${variable} should have been refused`);
+    } catch (error) {
+      assert.instance(error, ConfigError);
+      assert.is((error as ConfigError).variable, variable);
+      assert.is((error as ConfigError).code, 'CONFIG_INVALID');
+      assert.match((error as Error).message, new RegExp(`^${variable}: `));
+      assert.match((error as Error).message, message);
+    }
+  }
+});
+
+test('a connection string is never echoed in the error (it carries a password)', () => {
+  try {
+    loadConfig({ DATABASE_URL: 'not a url with secret-password' });
+    assert.unreachable();
+  } catch (error) {
+    assert.not.match((error as Error).message, /secret-password/);
+  }
+});
+
+test('values are parsed, not just accepted', () => {
+  const config = loadConfig({
+    DATABASE_URL: 'postgres://app:pw@db.example:6543/guardian',
+    PORT: '8080',
+    LOG_LEVEL: 'DEBUG',
+    SEED_DEMO_DATA: 'off',
+    DATABASE_POOL_MAX: '25',
+  });
+  assert.is(config.databaseUrl, 'postgres://app:pw@db.example:6543/guardian');
+  assert.is(config.port, 8080);
+  assert.is(config.logLevel, 'debug');
+  assert.is(config.seedDemoData, false);
+  assert.is(config.databasePoolMax, 25);
+});
+
+test.run();

@@ -1,0 +1,39 @@
+/**
+ * Shared uvu hooks: a suite that gets a fresh database before its tests and drops
+ * it after, plus `until` for waiting on conditions instead of sleeping.
+ */
+import { suite, type Test } from 'uvu';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface DatabaseContext {
+  db: TestDatabase;
+}
+
+export function databaseSuite<T extends object = Record<string, never>>(name: string): Test<DatabaseContext & T> {
+  const test = suite<DatabaseContext & T>(name, {} as DatabaseContext & T);
+  test.before(async (ctx) => {
+    ctx.db = await createTestDatabase();
+  });
+  test.after(async (ctx) => {
+    await ctx.db?.drop();
+  });
+  return test;
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function until<T>(check: () => Promise<T> | T, timeoutMs = 10_000, intervalMs = 20): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
