@@ -14,7 +14,9 @@ import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 
 const config = loadConfig();
 const log = createLogger('warn', 'guardian-test');
-const pattern = process.argv[2] ?? '\\.test\\.ts$';
+// Only *.test.ts files, optionally narrowed to paths containing the given text.
+const filter = process.argv[2];
+const pattern = filter ? `^(?=.*${filter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}).*\\.test\\.ts$` : '\\.test\\.ts$';
 
 let url = config.databaseUrl;
 let stop = async () => {};

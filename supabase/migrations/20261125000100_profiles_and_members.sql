@@ -108,7 +108,8 @@ create policy "owners and managers edit profiles" on public.profiles
 create policy "members see who shares the profile" on public.profile_members
   for select to authenticated using (private.is_member(profile_id));
 create policy "owners add managers and viewers" on public.profile_members
-  for insert to authenticated with check (private.is_owner(profile_id) and role <> 'owner');
+  for insert to authenticated
+  with check (private.is_owner(profile_id) and role <> 'owner' and added_by = (select auth.uid()));
 create policy "owners change managers and viewers" on public.profile_members
   for update to authenticated
   using (private.is_owner(profile_id) and role <> 'owner')

@@ -31,8 +31,10 @@ create trigger documents_touch_updated_at before update on public.documents
   for each row execute function private.touch_updated_at();
 
 revoke all on public.documents from anon, authenticated;
--- Status, errors and paths are the worker's (service role) to change.
-grant select, insert, delete on public.documents to authenticated;
+-- A user creates a document as uploaded, by themselves; status, errors and processing
+-- times are the worker's (service role) to write.
+grant select, delete on public.documents to authenticated;
+grant insert (id, profile_id, storage_path, file_name, media_type, size_bytes, sha256) on public.documents to authenticated;
 grant update (file_name) on public.documents to authenticated;
 grant all on public.documents to service_role;
 

@@ -146,7 +146,8 @@ begin
       create policy "readers of the profile read %1$s" on public.%1$I
         for select to authenticated using (private.can_read(profile_id, %1$L));
       create policy "owners and managers add %1$s" on public.%1$I
-        for insert to authenticated with check (private.can_edit(profile_id));
+        for insert to authenticated
+        with check (private.can_edit(profile_id) and recorded_by = (select auth.uid()));
       create policy "owners and managers change %1$s" on public.%1$I
         for update to authenticated using (private.can_edit(profile_id)) with check (private.can_edit(profile_id));
       create policy "owners and managers delete %1$s" on public.%1$I

@@ -40,5 +40,15 @@ grant select, insert on public.audit_log to authenticated, service_role;
 alter table public.audit_log enable row level security;
 create policy "owners read who accessed their profile" on public.audit_log
   for select to authenticated using (private.is_owner(profile_id));
+-- A user may only record what they did themselves, as themselves, about a profile
+-- they can reach: no entries in someone else's trail, no posing as the service or as
+-- another provider. The api writes most entries as the service role.
 create policy "users append their own entries" on public.audit_log
-  for insert to authenticated with check (actor_user_id = (select auth.uid()));
+  for insert to authenticated with check (
+    actor_user_id = (select auth.uid())
+    and (
+      (actor_kind = 'user' and provider_id is null)
+      or (actor_kind = 'provider' and provider_id = private.current_provider_id())
+    )
+    and (profile_id is null or private.is_member(profile_id) or private.has_grant(profile_id, null))
+  );
