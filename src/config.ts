@@ -28,6 +28,24 @@ export interface Config {
   seedDemoData: boolean;
   /** The project root (where package.json, supabase/ and .data/ live). */
   projectRoot: string;
+  jobs: JobSettings;
+}
+
+export interface JobSettings {
+  /** How long a claimed job is held before another worker may rescue it. */
+  leaseMs: number;
+  /** Slow catch-up poll: the bound on how late a job can be when its NOTIFY was lost. */
+  pollIntervalMs: number;
+  /** Jobs claimed per query (beyond handler concurrency they wait in a local buffer). */
+  claimBatchSize: number;
+  /** Default concurrency of a consumer that does not set its own. */
+  defaultConcurrency: number;
+  /** On SIGTERM, how long in-flight jobs may take before they are returned to pending. */
+  shutdownGraceMs: number;
+  /** Completed jobs are pruned after this long. */
+  completedRetentionHours: number;
+  /** Failed jobs (the dead letters) are kept this long for the operator. */
+  failedRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -108,5 +126,14 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(env, 'LOG_LEVEL'),
     seedDemoData: boolean(env, 'SEED_DEMO_DATA', true),
     projectRoot,
+    jobs: {
+      leaseMs: integer(env, 'JOB_LEASE_SECONDS', 60, 1, 86_400) * 1000,
+      pollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 1000, 50, 600_000),
+      claimBatchSize: integer(env, 'JOB_CLAIM_BATCH_SIZE', 100, 1, 5000),
+      defaultConcurrency: integer(env, 'WORKER_CONCURRENCY', 8, 1, 1000),
+      shutdownGraceMs: integer(env, 'WORKER_SHUTDOWN_GRACE_MS', 20_000, 0, 600_000),
+      completedRetentionHours: integer(env, 'JOB_COMPLETED_RETENTION_HOURS', 24, 0, 24 * 365),
+      failedRetentionDays: integer(env, 'JOB_FAILED_RETENTION_DAYS', 30, 1, 3650),
+    },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole system in one process on one machine. Uses DATABASE_URL
  * when set, else starts the embedded Postgres; applies migrations (and the Supabase
- * stand-in where Supabase is absent), loads the demo data, and serves the api.
+ * stand-in where Supabase is absent), loads the demo data, runs the worker
+ * in-process and serves the api.
  */
 import path from 'node:path';
 import { loadConfig } from './config.js';
@@ -10,11 +11,13 @@ import { migrate } from './db/migrations.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { loadSeed } from './db/seed.js';
 import { listen } from './http/server.js';
+import { registeredConsumers } from './consumers/index.js';
+import { Worker } from './events/worker.js';
 import { installShutdown } from './shutdown.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel);
-const onShutdown = installShutdown(log);
+const onShutdown = installShutdown(log, config.jobs.shutdownGraceMs + 5000);
 const migrationsDir = path.join(config.projectRoot, 'supabase', 'migrations');
 
 const server = await resolveDatabase(config, log);
@@ -34,6 +37,10 @@ try {
 } finally {
   client.release();
 }
+
+const worker = new Worker({ pool, databaseUrl: server.url, consumers: registeredConsumers(), settings: config.jobs, log });
+await worker.start();
+onShutdown('worker', () => worker.stop());
 
 const api = await listen({ pool, log, migrationsDir }, config.port);
 onShutdown('api', () => api.close());

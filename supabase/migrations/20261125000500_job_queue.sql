@@ -9,6 +9,7 @@
 --   updated_at    last state change, for the operator view
 -- NOT NULL is added where the guide's defaults already imply a value.
 
+-- Heartbeats rewrite locked_until (not indexed), so leave room for HOT updates.
 create table public.job_queue (
   id uuid primary key default gen_random_uuid(),
   type text not null,
@@ -28,16 +29,19 @@ create table public.job_queue (
   dedupe_key text,
   updated_at timestamptz not null default now(),
   constraint job_queue_retries_sane check (retry_count >= 0 and max_retries >= 0),
+  -- Job types travel in NOTIFY payloads and logs: short identifiers only.
+  constraint job_queue_type_format check (type ~ '^[a-z][a-z0-9_.:-]{0,62}$'),
   constraint job_queue_lease_when_processing check (status <> 'processing' or locked_until is not null)
-);
+) with (fillfactor = 85);
 
--- Indexes for efficient polling (as in the guide)
+-- Indexes for efficient polling (as in the guide). The first also serves the claim
+-- (status = 'pending', priority desc, created_at) and the lease sweep
+-- (status = 'processing'); every extra index on this hot table costs each of the three
+-- writes a job makes (insert, claim, complete), so there are no more than these.
 create index idx_queue_status_priority on public.job_queue (status, priority desc, created_at);
 create index idx_queue_type_status on public.job_queue (type, status);
--- The claim query reads only due pending jobs, best priority first, oldest first.
-create index job_queue_claim_idx on public.job_queue (priority desc, run_at, created_at) where status = 'pending';
--- The rescue sweep reads only expired leases.
-create index job_queue_lease_idx on public.job_queue (locked_until) where status = 'processing';
+-- De-duplication: one pending job per (type, key). Partial, so jobs without a key
+-- never touch it.
 create unique index job_queue_dedupe_idx on public.job_queue (type, dedupe_key)
   where dedupe_key is not null and status = 'pending';
 

@@ -1,0 +1,23 @@
+/**
+ * `npm run worker`: the background worker (Render's worker service). Runs every
+ * registered consumer until SIGTERM, then stops gracefully (WORKER_SHUTDOWN_GRACE_MS).
+ */
+import { loadConfig } from './config.js';
+import { registeredConsumers } from './consumers/index.js';
+import { createPool, resolveDatabase } from './db/pool.js';
+import { Worker } from './events/worker.js';
+import { createLogger } from './log.js';
+import { installShutdown } from './shutdown.js';
+
+const config = loadConfig();
+const log = createLogger(config.logLevel, 'guardian-worker');
+const onShutdown = installShutdown(log, config.jobs.shutdownGraceMs + 5000);
+
+const server = await resolveDatabase(config, log);
+onShutdown('database server', () => server.stop());
+const pool = createPool(server.url, config.databasePoolMax, log);
+onShutdown('database pool', () => pool.end());
+
+const worker = new Worker({ pool, databaseUrl: server.url, consumers: registeredConsumers(), settings: config.jobs, log });
+await worker.start();
+onShutdown('worker', () => worker.stop());

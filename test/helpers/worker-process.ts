@@ -1,0 +1,26 @@
+/**
+ * A real worker process for crash and signal tests: the production Worker with the
+ * recording test consumer, configured from the environment like `npm run worker`.
+ */
+import { loadConfig } from '../../src/config.js';
+import { createPool } from '../../src/db/pool.js';
+import { Worker } from '../../src/events/worker.js';
+import { createLogger } from '../../src/log.js';
+import { installShutdown } from '../../src/shutdown.js';
+import { recordingConsumer } from './jobs.js';
+
+const config = loadConfig();
+const log = createLogger(config.logLevel, 'test-worker');
+const onShutdown = installShutdown(log, config.jobs.shutdownGraceMs + 5000);
+const pool = createPool(config.databaseUrl!, 5, log);
+onShutdown('pool', () => pool.end());
+const worker = new Worker({
+  pool,
+  databaseUrl: config.databaseUrl!,
+  consumers: [recordingConsumer(pool, { concurrency: 6, workerName: `pid-${process.pid}`, honourAbort: false })],
+  settings: config.jobs,
+  log,
+});
+await worker.start();
+onShutdown('worker', () => worker.stop());
+console.log(JSON.stringify({ ready: true, pid: process.pid }));
