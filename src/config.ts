@@ -42,7 +42,7 @@ export interface JobSettings {
   defaultConcurrency: number;
   /** On SIGTERM, how long in-flight jobs may take before they are returned to pending. */
   shutdownGraceMs: number;
-  /** Completed jobs are pruned after this long. */
+  /** Completed jobs are kept (status completed, with their result) this long; 0 deletes them on completion. */
   completedRetentionHours: number;
   /** Failed jobs (the dead letters) are kept this long for the operator. */
   failedRetentionDays: number;
@@ -132,7 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
       claimBatchSize: integer(env, 'JOB_CLAIM_BATCH_SIZE', 100, 1, 5000),
       defaultConcurrency: integer(env, 'WORKER_CONCURRENCY', 8, 1, 1000),
       shutdownGraceMs: integer(env, 'WORKER_SHUTDOWN_GRACE_MS', 20_000, 0, 600_000),
-      completedRetentionHours: integer(env, 'JOB_COMPLETED_RETENTION_HOURS', 24, 0, 24 * 365),
+      completedRetentionHours: integer(env, 'JOB_COMPLETED_RETENTION_HOURS', 0, 0, 24 * 365),
       failedRetentionDays: integer(env, 'JOB_FAILED_RETENTION_DAYS', 30, 1, 3650),
     },
   };

@@ -29,17 +29,23 @@ create table public.job_queue (
   dedupe_key text,
   updated_at timestamptz not null default now(),
   constraint job_queue_retries_sane check (retry_count >= 0 and max_retries >= 0),
-  -- Job types travel in NOTIFY payloads and logs: short identifiers only.
-  constraint job_queue_type_format check (type ~ '^[a-z][a-z0-9_.:-]{0,62}$'),
+  -- Job types travel in NOTIFY payloads: short names (enqueue() also checks their
+  -- shape; a regex here would run on every claim and acknowledgement, ~20% of one).
+  constraint job_queue_type_length check (char_length(type) between 1 and 63),
   constraint job_queue_lease_when_processing check (status <> 'processing' or locked_until is not null)
 ) with (fillfactor = 85);
 
--- Indexes for efficient polling (as in the guide). The first also serves the claim
--- (status = 'pending', priority desc, created_at) and the lease sweep
--- (status = 'processing'); every extra index on this hot table costs each of the three
--- writes a job makes (insert, claim, complete), so there are no more than these.
+-- Indexes for efficient polling (as in the guide).
 create index idx_queue_status_priority on public.job_queue (status, priority desc, created_at);
 create index idx_queue_type_status on public.job_queue (type, status);
+-- The claim: due pending jobs of one type, best priority first, oldest first. Without
+-- it the planner, lacking statistics right after a bulk enqueue, picks
+-- idx_queue_type_status and sorts every pending job on each claim (measured: 100k
+-- jobs drained at half speed). Partial, so only inserts and retries write to it:
+-- a claim or an acknowledgement leaves the pending state and adds no entry. Every
+-- other index on this hot table costs each of a job's three writes, so there are
+-- no more (the lease sweep reads processing jobs through the first index).
+create index job_queue_claim_idx on public.job_queue (type, priority desc, created_at) where status = 'pending';
 -- De-duplication: one pending job per (type, key). Partial, so jobs without a key
 -- never touch it.
 create unique index job_queue_dedupe_idx on public.job_queue (type, dedupe_key)

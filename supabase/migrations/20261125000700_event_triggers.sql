@@ -2,8 +2,9 @@
 --
 -- 1. Domain changes record their derived work durably, in the same transaction: a
 --    statement on a clinical table or on documents enqueues one de-duplicated job per
---    affected profile and derived pipeline (journey, decision support). Nothing is
---    lost while no worker listens; a burst of 200 records is still one pending job.
+--    affected profile and derived pipeline (journey, decision support), due a second
+--    later (a debounce). Nothing is lost while no worker listens; a burst of 200
+--    records is still one pending job.
 -- 2. New due jobs wake workers with one small NOTIFY per statement on channel
 --    `guardian_jobs`: {"types": [...], "count": n}; ids and counts only, never PHI,
 --    a few hundred bytes at most.
@@ -63,8 +64,12 @@ create trigger job_queue_notify_new_jobs after insert on public.job_queue
 create or replace function private.enqueue_derived_jobs() returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
-  insert into public.job_queue (type, payload, dedupe_key)
-  select t.type, jsonb_build_object('profile_id', c.profile_id), c.profile_id::text
+  -- Due one second from now: changes arriving meanwhile (the rest of a document's
+  -- records, a user's edits) fold into the same pending job, and a job not yet due
+  -- sends no NOTIFY, so domain writes never pay for one. Workers find these jobs on
+  -- their poll (JOB_POLL_INTERVAL_MS, 1 s by default).
+  insert into public.job_queue (type, payload, dedupe_key, run_at)
+  select t.type, jsonb_build_object('profile_id', c.profile_id), c.profile_id::text, now() + interval '1 second'
   from (select distinct profile_id from changed_rows) c
   cross join unnest(tg_argv) as t(type)
   -- Probe first: under a burst the pending job usually exists, and a plain index

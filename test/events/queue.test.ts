@@ -77,16 +77,32 @@ test('concurrent claims never return the same job (SKIP LOCKED)', async ({ db })
   assert.is(new Set(ids).size, 300);
 });
 
-test('complete acknowledges a batch, keeps the result, and ignores jobs this worker no longer holds', async ({ db }) => {
+test('complete with no retention deletes the batch it holds, and only that', async ({ db }) => {
+  const a = await enqueue(db.pool, 'test_job', {});
+  const b = await enqueue(db.pool, 'test_job', {});
+  const c = await enqueue(db.pool, 'test_job', {});
+  await claimJobs(db.pool, { type: 'test_job', limit: 2, workerId: W, leaseMs: LEASE });
+  assert.is(await completeJobs(db.pool, 'someone-else', [{ id: a.id, result: null }]), 0);
+  assert.is(await completeJobs(db.pool, W, [{ id: a.id, result: null }, { id: b.id, result: null }, { id: c.id, result: null }]), 2);
+  const left = await db.pool.query('select id, status from public.job_queue');
+  assert.equal(left.rows, [{ id: c.id, status: 'pending' }]);
+});
+
+test('complete with retention acknowledges a batch, keeps the result, and ignores jobs this worker no longer holds', async ({ db }) => {
   const a = await enqueue(db.pool, 'test_job', {});
   const b = await enqueue(db.pool, 'test_job', {});
   await claimJobs(db.pool, { type: 'test_job', limit: 10, workerId: W, leaseMs: LEASE });
-  const n = await completeJobs(db.pool, 'someone-else', [{ id: a.id, result: null }]);
+  const n = await completeJobs(db.pool, 'someone-else', [{ id: a.id, result: null }], true);
   assert.is(n, 0);
-  const done = await completeJobs(db.pool, W, [
-    { id: a.id, result: { pages: 2 } },
-    { id: b.id, result: undefined },
-  ]);
+  const done = await completeJobs(
+    db.pool,
+    W,
+    [
+      { id: a.id, result: { pages: 2 } },
+      { id: b.id, result: undefined },
+    ],
+    true,
+  );
   assert.is(done, 2);
   const row = await job(db, a.id);
   assert.is(row.status, 'completed');

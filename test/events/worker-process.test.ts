@@ -32,7 +32,8 @@ const exited = (child: ChildProcess) =>
 function spawnWorker(ctx: { db: { url: string }; children: ChildProcess[] }, env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(config.projectRoot, 'test', 'helpers', 'worker-process.ts')], {
     cwd: config.projectRoot,
-    env: { ...process.env, DATABASE_URL: ctx.db.url, LOG_LEVEL: 'warn', ...env },
+    // Completed jobs kept, so the test can read their final state.
+    env: { ...process.env, DATABASE_URL: ctx.db.url, LOG_LEVEL: 'warn', JOB_COMPLETED_RETENTION_HOURS: '24', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   ctx.children.push(child);

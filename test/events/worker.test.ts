@@ -49,6 +49,13 @@ test('jobs enqueued while no worker runs are processed when one starts, with no 
   assert.is(await count(ctx.db.pool, 'select count(*)::int as n from public.test_effects'), 25);
 });
 
+test('with the default retention (0) a completed job leaves the table at once', async (ctx) => {
+  await startWorker(ctx, { settings: { completedRetentionHours: 0 } });
+  const { id } = await enqueue(ctx.db.pool, 'test_job', {});
+  await until(async () => (await count(ctx.db.pool, 'select count(*)::int as n from public.test_effects where job_id = $1::uuid', [id])) === 1);
+  await until(async () => (await count(ctx.db.pool, 'select count(*)::int as n from public.job_queue')) === 0);
+});
+
 test('an idle worker is woken by NOTIFY, long before its poll', async (ctx) => {
   await startWorker(ctx, { settings: { pollIntervalMs: 600_000 } });
   await until(async () => (await count(ctx.db.pool, 'select count(*)::int as n from private.idle_workers')) === 1);

@@ -8,13 +8,7 @@ import type { Queryable } from './job.js';
 
 export async function rescueExpiredLeases(db: Queryable, limit = 1000): Promise<{ retried: number; failed: number }> {
   const { rows } = await db.query<{ status: string; n: number }>(
-    `with expired as (
-       select id from public.job_queue
-       where status = 'processing' and locked_until < now()
-       order by locked_until
-       limit $1::int
-       for update skip locked
-     ), rescued as (
+    `with rescued as (
        update public.job_queue j
           set retry_count = j.retry_count + 1,
               status = case when j.retry_count + 1 > j.max_retries then 'failed' else 'pending' end,
@@ -26,8 +20,12 @@ export async function rescueExpiredLeases(db: Queryable, limit = 1000): Promise<
                            then null else j.dedupe_key end,
               error = 'lease expired: worker ' || coalesce(j.locked_by, '?') || ' stopped before finishing',
               locked_by = null, locked_until = null, updated_at = now()
-         from expired
-        where j.id = expired.id
+        where j.id = any (array(
+          select id from public.job_queue
+          where status = 'processing' and locked_until < now()
+          order by locked_until
+          limit $1::int
+          for update skip locked))
        returning j.status
      )
      select status, count(*)::int as n from rescued group by status`,
