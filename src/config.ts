@@ -29,6 +29,22 @@ export interface Config {
   /** The project root (where package.json, supabase/ and .data/ live). */
   projectRoot: string;
   jobs: JobSettings;
+  documents: DocumentSettings;
+}
+
+export interface DocumentSettings {
+  /** Local folder for files when Supabase Storage is not configured. */
+  storageDir: string;
+  /** Supabase Storage (bucket `documents`) when both are set. */
+  supabaseUrl: string | undefined;
+  supabaseServiceRoleKey: string | undefined;
+  maxBytes: number;
+  maxPages: number;
+  ocrProvider: 'local' | 'google';
+  /** Path to a Google service-account key file; unset uses Application Default Credentials. */
+  googleCredentialsFile: string | undefined;
+  extractionProvider: 'local' | 'openai';
+  openai: { apiKey: string | undefined; model: string; baseUrl: string | undefined; timeoutMs: number; maxRetries: number };
 }
 
 export interface JobSettings {
@@ -104,6 +120,51 @@ function postgresUrl(env: Env, name: string): string | undefined {
   return raw;
 }
 
+function choice<T extends string>(env: Env, name: string, options: readonly T[], fallback: T): T {
+  const raw = text(env, name)?.toLowerCase() ?? fallback;
+  if (!(options as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${options.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return raw.replace(/\/+$/, '');
+  } catch {
+    // fall through
+  }
+  throw new ConfigError(name, 'expected an http(s):// URL');
+}
+
+function documentSettings(env: Env): DocumentSettings {
+  const supabaseUrl = httpUrl(env, 'SUPABASE_URL');
+  const supabaseServiceRoleKey = text(env, 'SUPABASE_SERVICE_ROLE_KEY');
+  if (supabaseUrl && !supabaseServiceRoleKey) throw new ConfigError('SUPABASE_SERVICE_ROLE_KEY', 'is required when SUPABASE_URL is set');
+  const extractionProvider = choice(env, 'EXTRACTION_PROVIDER', ['local', 'openai'] as const, 'local');
+  const apiKey = text(env, 'OPENAI_API_KEY');
+  if (extractionProvider === 'openai' && !apiKey) throw new ConfigError('OPENAI_API_KEY', 'is required when EXTRACTION_PROVIDER=openai');
+  const storageDir = text(env, 'STORAGE_DIR');
+  return {
+    storageDir: storageDir ? path.resolve(projectRoot, storageDir) : path.join(projectRoot, '.data', 'storage'),
+    supabaseUrl,
+    supabaseServiceRoleKey,
+    maxBytes: integer(env, 'DOCUMENT_MAX_MB', 25, 1, 1024) * 1024 * 1024,
+    maxPages: integer(env, 'DOCUMENT_MAX_PAGES', 50, 1, 2000),
+    ocrProvider: choice(env, 'OCR_PROVIDER', ['local', 'google'] as const, 'local'),
+    googleCredentialsFile: text(env, 'GOOGLE_APPLICATION_CREDENTIALS'),
+    extractionProvider,
+    openai: {
+      apiKey,
+      model: text(env, 'OPENAI_MODEL') ?? 'gpt-4o-2024-08-06',
+      baseUrl: httpUrl(env, 'OPENAI_BASE_URL'),
+      timeoutMs: integer(env, 'OPENAI_TIMEOUT_MS', 60_000, 1000, 600_000),
+      maxRetries: integer(env, 'OPENAI_MAX_RETRIES', 3, 0, 10),
+    },
+  };
+}
+
 function logLevel(env: Env, name: string): LogLevel {
   const raw = text(env, name)?.toLowerCase() ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
@@ -126,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(env, 'LOG_LEVEL'),
     seedDemoData: boolean(env, 'SEED_DEMO_DATA', true),
     projectRoot,
+    documents: documentSettings(env),
     jobs: {
       leaseMs: integer(env, 'JOB_LEASE_SECONDS', 60, 1, 86_400) * 1000,
       pollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 1000, 50, 600_000),

@@ -38,7 +38,7 @@ try {
   client.release();
 }
 
-const worker = new Worker({ pool, databaseUrl: server.url, consumers: registeredConsumers(), settings: config.jobs, log });
+const worker = new Worker({ pool, databaseUrl: server.url, consumers: await registeredConsumers({ config, pool }), settings: config.jobs, log });
 await worker.start();
 onShutdown('worker', () => worker.stop());
 

@@ -18,6 +18,6 @@ onShutdown('database server', () => server.stop());
 const pool = createPool(server.url, config.databasePoolMax, log);
 onShutdown('database pool', () => pool.end());
 
-const worker = new Worker({ pool, databaseUrl: server.url, consumers: registeredConsumers(), settings: config.jobs, log });
+const worker = new Worker({ pool, databaseUrl: server.url, consumers: await registeredConsumers({ config, pool }), settings: config.jobs, log });
 await worker.start();
 onShutdown('worker', () => worker.stop());

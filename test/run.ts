@@ -31,8 +31,12 @@ if (!url) {
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', path.join(config.projectRoot, 'node_modules', 'uvu', 'bin.js'), 'test', pattern, '--color', 'false'],
-  { cwd: config.projectRoot, env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  ['--import', 'tsx', path.join(config.projectRoot, 'test', 'uvu-entry.ts'), 'test', pattern],
+  {
+    cwd: config.projectRoot,
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
 );
 let output = '';
 child.stdout.on('data', (chunk: Buffer) => {

@@ -1,12 +1,24 @@
 /**
  * Every consumer the worker process runs. Each pipeline lives in its own folder
- * (documents/, journey/, decision-support/, fhir/) and is registered here.
- *
- * Empty until the pipelines land: jobs of unregistered types wait, durably, in the
- * queue (the journey and rules triggers already record theirs).
+ * (documents/, journey/, decision-support/, fhir/) and is registered here. Jobs of
+ * types not registered yet (the journey and rules jobs the triggers record) wait,
+ * durably, in the queue.
  */
+import type { Config } from '../config.js';
+import type { Pool } from '../db/pool.js';
 import type { Consumer } from '../events/consumer.js';
+import { createExtractor, createOcr, createStorage } from '../providers/index.js';
+import { processDocumentConsumer } from './documents/process-document.js';
 
-export function registeredConsumers(): Consumer[] {
-  return [];
+export async function registeredConsumers(deps: { config: Config; pool: Pool }): Promise<Consumer[]> {
+  const { config, pool } = deps;
+  return [
+    processDocumentConsumer({
+      pool,
+      storage: createStorage(config),
+      ocr: await createOcr(config),
+      extractor: await createExtractor(config),
+      settings: config.documents,
+    }),
+  ];
 }

@@ -1,0 +1,161 @@
+/**
+ * `npm run bench:documents`: the document pipeline with the offline providers, on
+ * real Postgres (DATABASE_URL or the embedded one, in a throwaway database).
+ *
+ *   text   one-page text-layer PDF lab reports, job claim → records committed
+ *   image  one-page photo-like PNG of the same reports (tesseract)
+ *   load   100 documents enqueued at once, processed by one worker; peak RSS
+ *
+ * Last line: {"text_p50_ms", "image_p50_ms", "peak_rss_mb", …}. Not part of `npm test`.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { processDocument, processDocumentConsumer, PROCESS_DOCUMENT, type DocumentPipeline } from '../src/consumers/documents/process-document.js';
+import { enqueue } from '../src/events/queue/enqueue.js';
+import { Worker } from '../src/events/worker.js';
+import { migrate } from '../src/db/migrations.js';
+import { createPool, resolveDatabase } from '../src/db/pool.js';
+import { createLogger } from '../src/log.js';
+import { LocalExtractor } from '../src/providers/extraction/local-extractor.js';
+import { LocalOcr } from '../src/providers/ocr/local-ocr.js';
+import { terminateTesseract } from '../src/providers/ocr/tesseract.js';
+import { LocalStorage } from '../src/providers/storage/local-storage.js';
+import { sha256Hex } from '../src/providers/storage/verified-read.js';
+import { labelledSet, toPdf, toPng } from '../test/fixtures/documents.js';
+import { percentile, round, table, waitFor } from './stats.js';
+
+const SAMPLES = Number(process.argv[2] ?? 20);
+const LOAD = 100;
+
+const config = loadConfig();
+const log = createLogger('warn', 'bench');
+const server = await resolveDatabase(config, log);
+const benchDb = `guardian_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: server.url });
+await admin.connect();
+await admin.query(`create database ${admin.escapeIdentifier(benchDb)}`);
+const url = Object.assign(new URL(server.url), { pathname: `/${benchDb}` }).toString();
+const pool = createPool(url, 10, log);
+const storageDir = await mkdtemp(path.join(tmpdir(), 'guardian-bench-storage-'));
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+
+try {
+  const client = await pool.connect();
+  await migrate(client, { dir: path.join(config.projectRoot, 'supabase', 'migrations') });
+  client.release();
+  const owner = (await pool.query<{ id: string }>(`insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', 'bench@example.test') returning id`)).rows[0]!.id;
+  const profile = (await pool.query<{ id: string }>(`insert into public.profiles (owner_id, display_name, relationship) values ($1::uuid, 'Bench', 'self') returning id`, [owner])).rows[0]!.id;
+  const deps: DocumentPipeline = {
+    pool,
+    storage: new LocalStorage(storageDir),
+    ocr: new LocalOcr({ maxPages: config.documents.maxPages }),
+    extractor: new LocalExtractor(),
+    settings: config.documents,
+  };
+  const docs = labelledSet(60, 11).filter((d) => d.lines.length === 1);
+
+  const upload = async (bytes: Uint8Array, mediaType: string, name: string) => {
+    const id = randomUUID();
+    const storagePath = `${profile}/${id}/${name}`;
+    await deps.storage.put(storagePath, bytes, mediaType);
+    await pool.query(
+      `insert into public.documents (id, profile_id, storage_path, file_name, media_type, size_bytes, sha256, status)
+       values ($1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text, 'queued')`,
+      [id, profile, storagePath, name, mediaType, bytes.length, sha256Hex(bytes)],
+    );
+    return id;
+  };
+
+  // Claim → committed: time the consumer's handler as the worker runs it.
+  const timed = async (files: { bytes: Uint8Array; type: string; name: string }[]) => {
+    const durations: number[] = [];
+    const consumer = processDocumentConsumer(deps);
+    const worker = new Worker({
+      pool,
+      databaseUrl: url,
+      consumers: [{
+        ...consumer,
+        concurrency: 1,
+        handle: async (job, context) => {
+          const started = performance.now();
+          const result = await consumer.handle(job, context);
+          durations.push(performance.now() - started);
+          return result;
+        },
+      }],
+      settings: { ...config.jobs, pollIntervalMs: 200 },
+      log,
+    });
+    await worker.start();
+    for (const f of files) {
+      const id = await upload(f.bytes, f.type, f.name);
+      const before = durations.length;
+      await enqueue(pool, PROCESS_DOCUMENT, { document_id: id });
+      await waitFor(() => durations.length > before, 5);
+    }
+    await worker.stop(1000);
+    return durations.sort((a, b) => a - b);
+  };
+
+  // Warm up pdfjs and tesseract once, outside the measurements.
+  await processDocument(deps, { payload: { document_id: await upload(await toPdf(docs[0]!), 'application/pdf', 'warm.pdf') } });
+  await processDocument(deps, { payload: { document_id: await upload(await toPng(docs[0]!), 'image/png', 'warm.png') } });
+
+  const sample = docs.slice(0, SAMPLES);
+  const text = await timed(await Promise.all(sample.map(async (d, i) => ({ bytes: await toPdf(d), type: 'application/pdf', name: `t${i}.pdf` }))));
+  const image = await timed(await Promise.all(sample.slice(0, Math.min(10, SAMPLES)).map(async (d, i) => ({ bytes: await toPng(d), type: 'image/png', name: `i${i}.png` }))));
+
+  // Load: 100 documents (90 text PDFs, 10 images) enqueued at once.
+  peakRss = process.memoryUsage().rss;
+  const loadIds: string[] = [];
+  for (let i = 0; i < LOAD; i++) {
+    const d = docs[i % docs.length]!;
+    const image = i % 10 === 9;
+    // A distinct first line keeps each file unique (no duplicate short-cut).
+    const unique = { ...d, lines: [[`Ref ${i}-${randomUUID()}`, ...d.lines[0]!]] };
+    loadIds.push(await upload(image ? await toPng(unique) : await toPdf(unique), image ? 'image/png' : 'application/pdf', `l${i}`));
+  }
+  const worker = new Worker({ pool, databaseUrl: url, consumers: [processDocumentConsumer(deps, { concurrency: 4 })], settings: config.jobs, log });
+  const loadStarted = performance.now();
+  await worker.start();
+  for (const id of loadIds) await enqueue(pool, PROCESS_DOCUMENT, { document_id: id });
+  await waitFor(async () => (await pool.query(`select 1 from public.documents where id = any($1::uuid[]) and status not in ('processed', 'failed')`, [loadIds])).rowCount === 0, 50);
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+  const failed = (await pool.query(`select count(*)::int as n from public.documents where id = any($1::uuid[]) and status = 'failed'`, [loadIds])).rows[0].n as number;
+  await worker.stop(1000);
+
+  table(
+    ['offline providers', 'p50 ms', 'p95 ms', 'n'],
+    [
+      ['one-page text PDF, claim → committed', round(percentile(text, 50)), round(percentile(text, 95)), text.length],
+      ['one-page image (OCR), claim → committed', round(percentile(image, 50)), round(percentile(image, 95)), image.length],
+    ],
+  );
+  console.log(`\n${LOAD} documents at once: ${round(loadSeconds, 1)} s, ${failed} failed, peak RSS ${round(peakRss / 1048576)} MB`);
+  console.log(
+    JSON.stringify({
+      text_p50_ms: round(percentile(text, 50)),
+      text_p95_ms: round(percentile(text, 95)),
+      image_p50_ms: round(percentile(image, 50)),
+      image_p95_ms: round(percentile(image, 95)),
+      peak_rss_mb: round(peakRss / 1048576),
+      load_documents: LOAD,
+      load_seconds: round(loadSeconds, 1),
+      load_failed: failed,
+    }),
+  );
+} finally {
+  clearInterval(sampler);
+  await terminateTesseract();
+  await pool.end();
+  await admin.query(`drop database if exists ${admin.escapeIdentifier(benchDb)} with (force)`);
+  await admin.end();
+  await server.stop();
+  await rm(storageDir, { recursive: true, force: true });
+}

@@ -1,0 +1,75 @@
+/**
+ * `npm run extract -- <file> [--json]`: OCR and extraction of one local file with
+ * the configured providers (offline by default), no database needed.
+ *
+ * --json prints one object, a stable shape (documented in the README):
+ *   { file, media_type, ocr: {name, version}, extractor: {name, version},
+ *     pages: [{page, source, confidence, characters}], records: [...] }
+ * where each record is the extraction schema's (src/providers/extraction/schema.ts).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../config.js';
+import { PermanentJobError } from '../events/queue/job.js';
+import { terminateTesseract } from '../providers/ocr/tesseract.js';
+import { createExtractor, createOcr } from '../providers/index.js';
+
+const MEDIA_TYPES: Record<string, string> = {
+  '.pdf': 'application/pdf', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.tif': 'image/tiff', '.tiff': 'image/tiff', '.webp': 'image/webp',
+};
+
+/** By content first (a renamed file is still what it is), else by extension. */
+export function sniffMediaType(bytes: Uint8Array, fileName: string): string | undefined {
+  const head = Buffer.from(bytes.subarray(0, 12));
+  if (head.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
+  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
+  if (head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  if (['II*\0', 'MM\0*'].includes(head.subarray(0, 4).toString('latin1'))) return 'image/tiff';
+  return MEDIA_TYPES[path.extname(fileName).toLowerCase()];
+}
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const file = args.find((a) => !a.startsWith('--'));
+if (!file) {
+  console.error('usage: npm run extract -- <file> [--json]');
+  process.exit(2);
+}
+
+const config = loadConfig();
+let exitCode = 0;
+try {
+  const bytes = new Uint8Array(await readFile(file));
+  if (bytes.length === 0) throw new PermanentJobError('empty_file', 'the file is empty');
+  const mediaType = sniffMediaType(bytes, file);
+  if (!mediaType) throw new PermanentJobError('unsupported_media_type', 'not a PDF, PNG, JPEG, TIFF or WebP file');
+  const ocr = await createOcr(config);
+  const extractor = await createExtractor(config);
+  const recognized = await ocr.recognize({ bytes, mediaType });
+  const extraction = await extractor.extract(recognized.pages);
+  const output = {
+    file: path.basename(file),
+    media_type: mediaType,
+    ocr: recognized.engine,
+    extractor: extraction.extractor,
+    pages: recognized.pages.map((p) => ({ page: p.page, source: p.source, confidence: p.confidence, characters: p.text.length })),
+    records: extraction.records,
+  };
+  if (json) console.log(JSON.stringify(output, null, 2));
+  else {
+    console.log(`${output.file}: ${output.pages.length} page(s) via ${output.ocr.name}, ${output.records.length} record(s) via ${output.extractor.name}`);
+    for (const r of output.records) {
+      const { provenance, kind, ...fields } = r;
+      const shown = Object.entries(fields).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+      console.log(`  ${kind.padEnd(12)} ${shown.join('  ')}  [page ${provenance.page}, confidence ${provenance.confidence}]`);
+    }
+  }
+} catch (error) {
+  const code = error instanceof PermanentJobError ? error.code : (error as NodeJS.ErrnoException).code ?? 'extract_failed';
+  console.error(`${code}: ${(error as Error).message}`);
+  exitCode = 1;
+} finally {
+  await terminateTesseract();
+}
+process.exit(exitCode);

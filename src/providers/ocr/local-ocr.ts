@@ -1,0 +1,69 @@
+/**
+ * The offline OCR: a PDF page's own text layer where it has one (exact, instant),
+ * else the page rendered and read by tesseract; images go to tesseract directly.
+ */
+import { PermanentJobError } from '../../events/queue/job.js';
+import { openPdf } from './pdf.js';
+import { recognizeImage, TESSERACT_VERSION } from './tesseract.js';
+import type { OcrInput, OcrPage, OcrProvider, OcrResult } from './types.js';
+
+/** A page with fewer visible characters than this is treated as a scan. */
+const MIN_TEXT_LAYER_CHARS = 20;
+
+const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/tiff', 'image/webp', 'image/bmp']);
+
+export class LocalOcr implements OcrProvider {
+  readonly name = 'local';
+
+  constructor(private readonly options: { maxPages: number }) {}
+
+  async recognize(input: OcrInput): Promise<OcrResult> {
+    const engine = { name: 'local', version: `pdfjs+tesseract.js ${TESSERACT_VERSION}` };
+    if (input.mediaType === 'application/pdf') return { pages: await this.pdf(input), engine };
+    if (IMAGE_TYPES.has(input.mediaType)) {
+      const png = input.mediaType === 'image/png' || input.mediaType === 'image/jpeg' ? input.bytes : await toPng(input.bytes);
+      const { text, confidence } = await recognizeImage(png).catch(() => {
+        throw new PermanentJobError('image_unreadable', `the ${input.mediaType} image cannot be decoded`);
+      });
+      await input.onPage?.(1, 1);
+      return { pages: [{ page: 1, text, confidence, source: 'ocr' }], engine };
+    }
+    throw new PermanentJobError('unsupported_media_type', `${input.mediaType} is not a supported document type`);
+  }
+
+  private async pdf(input: OcrInput): Promise<OcrPage[]> {
+    const pdf = await openPdf(input.bytes);
+    try {
+      if (pdf.pages > this.options.maxPages) {
+        throw new PermanentJobError('too_many_pages', `the PDF has ${pdf.pages} pages; the limit is ${this.options.maxPages}`);
+      }
+      const pages: OcrPage[] = [];
+      for (let page = 1; page <= pdf.pages; page++) {
+        input.signal?.throwIfAborted();
+        const layer = await pdf.text(page);
+        if (layer.replace(/\s/g, '').length >= MIN_TEXT_LAYER_CHARS) {
+          pages.push({ page, text: layer, confidence: 1, source: 'text-layer' });
+        } else {
+          const { text, confidence } = await recognizeImage(await pdf.render(page));
+          pages.push({ page, text, confidence, source: 'ocr' });
+        }
+        await input.onPage?.(page, pdf.pages);
+      }
+      return pages;
+    } finally {
+      await pdf.close();
+    }
+  }
+}
+
+async function toPng(bytes: Uint8Array): Promise<Uint8Array> {
+  const { loadImage, createCanvas } = await import('@napi-rs/canvas');
+  try {
+    const image = await loadImage(Buffer.from(bytes));
+    const canvas = createCanvas(image.width, image.height);
+    canvas.getContext('2d').drawImage(image, 0, 0);
+    return new Uint8Array(await canvas.encode('png'));
+  } catch {
+    throw new PermanentJobError('image_unreadable', 'the image cannot be decoded');
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Supabase Storage, bucket `documents`, through @supabase/supabase-js with the
+ * service role key (the worker reads every profile's files; users reach theirs
+ * through the storage.objects policies).
+ */
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { StorageError } from './local-storage.js';
+import type { FileStorage } from './types.js';
+
+export class SupabaseStorage implements FileStorage {
+  readonly name = 'supabase';
+  private readonly client: SupabaseClient;
+
+  constructor(options: { url: string; serviceRoleKey: string; bucket?: string }) {
+    this.client = createClient(options.url, options.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } });
+    this.bucket = options.bucket ?? 'documents';
+  }
+
+  private readonly bucket: string;
+
+  async put(objectPath: string, bytes: Uint8Array, mediaType: string): Promise<void> {
+    const { error } = await this.client.storage.from(this.bucket).upload(objectPath, bytes, { contentType: mediaType, upsert: true });
+    if (error) throw new StorageError('storage_failed', `upload failed: ${error.message}`);
+  }
+
+  async get(objectPath: string): Promise<Uint8Array> {
+    const { data, error } = await this.client.storage.from(this.bucket).download(objectPath);
+    if (error || !data) {
+      const status = (error as { statusCode?: string | number } | null)?.statusCode;
+      if (String(status) === '404' || /not found/i.test(error?.message ?? '')) throw new StorageError('storage_not_found', 'the file is not in storage');
+      throw new StorageError('storage_failed', `download failed: ${error?.message ?? 'no data'}`);
+    }
+    return new Uint8Array(await data.arrayBuffer());
+  }
+
+  async remove(objectPath: string): Promise<void> {
+    const { error } = await this.client.storage.from(this.bucket).remove([objectPath]);
+    if (error) throw new StorageError('storage_failed', `remove failed: ${error.message}`);
+  }
+}
