@@ -14,6 +14,7 @@ import { terminateTesseract } from '../../src/providers/ocr/tesseract.js';
 import { LocalStorage } from '../../src/providers/storage/local-storage.js';
 import { sha256Hex } from '../../src/providers/storage/verified-read.js';
 import { sampleLabReport, toPdf, toPng } from '../fixtures/documents.js';
+import { encryptedPdf } from '../helpers/bad-files.js';
 import { createProfile, createUser } from '../helpers/fixtures.js';
 import { testSettings } from '../helpers/jobs.js';
 import { databaseSuite, until } from '../helpers/suite.js';
@@ -142,6 +143,7 @@ test('bad input fails the document with a stable reason, without retries, while 
     ['unsupported_media_type', new TextEncoder().encode('just some text'), 'notes.txt', 'text/plain'],
     ['file_too_large', new Uint8Array(3 * 1024 * 1024).fill(32), 'huge.pdf', 'application/pdf'],
     ['pdf_corrupt', new TextEncoder().encode('%PDF-1.7 this is not really a pdf'), 'broken.pdf', 'application/pdf'],
+    ['pdf_encrypted', encryptedPdf(), 'locked.pdf', 'application/pdf'],
     ['too_many_pages', await twoPages.save(), 'long.pdf', 'application/pdf'],
     ['no_text_found', blank, 'blank.png', 'image/png'],
     ['storage_checksum_mismatch', await toPdf(sampleLabReport()), 'tampered.pdf', 'application/pdf', { sha256: 'f'.repeat(64) }],
