@@ -27,7 +27,7 @@ export class LocalStorage implements FileStorage {
     return full;
   }
 
-  async put(objectPath: string, bytes: Uint8Array): Promise<void> {
+  async put(objectPath: string, bytes: Uint8Array, _mediaType?: string): Promise<void> {
     const full = this.resolve(objectPath);
     await mkdir(path.dirname(full), { recursive: true, mode: 0o700 });
     await writeFile(full, bytes, { mode: 0o600 });

@@ -4,6 +4,7 @@
  * through the storage.objects policies).
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
 import { StorageError } from './local-storage.js';
 import type { FileStorage } from './types.js';
 
@@ -12,7 +13,11 @@ export class SupabaseStorage implements FileStorage {
   private readonly client: SupabaseClient;
 
   constructor(options: { url: string; serviceRoleKey: string; bucket?: string }) {
-    this.client = createClient(options.url, options.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } });
+    this.client = createClient(options.url, options.serviceRoleKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+      // supabase-js builds its realtime client eagerly, and Node 20 has no global WebSocket.
+      realtime: { transport: WebSocket },
+    });
     this.bucket = options.bucket ?? 'documents';
   }
 
