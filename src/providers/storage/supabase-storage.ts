@@ -4,6 +4,7 @@
  * through the storage.objects policies).
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { WebSocketLikeConstructor } from '@supabase/realtime-js';
 import WebSocket from 'ws';
 import { StorageError } from './local-storage.js';
 import type { FileStorage } from './types.js';
@@ -16,7 +17,8 @@ export class SupabaseStorage implements FileStorage {
     this.client = createClient(options.url, options.serviceRoleKey, {
       auth: { persistSession: false, autoRefreshToken: false },
       // supabase-js builds its realtime client eagerly, and Node 20 has no global WebSocket.
-      realtime: { transport: WebSocket },
+      // ws's constructor types are wider than realtime-js's structural type; the runtime fits.
+      realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor },
     });
     this.bucket = options.bucket ?? 'documents';
   }
