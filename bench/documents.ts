@@ -45,6 +45,8 @@ const storageDir = await mkdtemp(path.join(tmpdir(), 'guardian-bench-storage-'))
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
 
+// Printed last, after clean-up, so nothing can follow it.
+let summary: string | undefined;
 try {
   const client = await pool.connect();
   await migrate(client, { dir: path.join(config.projectRoot, 'supabase', 'migrations') });
@@ -138,8 +140,7 @@ try {
     ],
   );
   console.log(`\n${LOAD} documents at once: ${round(loadSeconds, 1)} s, ${failed} failed, peak RSS ${round(peakRss / 1048576)} MB`);
-  console.log(
-    JSON.stringify({
+  summary = JSON.stringify({
       text_p50_ms: round(percentile(text, 50)),
       text_p95_ms: round(percentile(text, 95)),
       image_p50_ms: round(percentile(image, 50)),
@@ -148,8 +149,7 @@ try {
       load_documents: LOAD,
       load_seconds: round(loadSeconds, 1),
       load_failed: failed,
-    }),
-  );
+    });
 } finally {
   clearInterval(sampler);
   await terminateTesseract();
@@ -158,4 +158,5 @@ try {
   await admin.end();
   await server.stop();
   await rm(storageDir, { recursive: true, force: true });
+  if (summary) console.log(summary);
 }

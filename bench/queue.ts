@@ -52,6 +52,8 @@ const settings: JobSettings = {
 };
 const pool = createPool(url, 25, log);
 
+// Printed last, after clean-up, so nothing can follow it.
+let summary: string | undefined;
 try {
   const client = await pool.connect();
   await migrate(client, { dir: path.join(config.projectRoot, 'supabase', 'migrations') });
@@ -86,8 +88,7 @@ try {
       ['1,000 profiles round-robin', round(triggers.withoutSpread), round(triggers.withSpread), round(triggers.ratioSpread, 3)],
     ],
   );
-  console.log(
-    JSON.stringify({
+  summary = JSON.stringify({
       throughput_jobs_s: round(guardianThroughput.perSecond),
       graphile_jobs_s: round(graphileThroughput.perSecond),
       throughput_ratio: round(guardianThroughput.perSecond / graphileThroughput.perSecond, 3),
@@ -104,13 +105,13 @@ try {
       throughput_keeping_completed_jobs_s: round(guardianKeeping.perSecond),
       guardian_enqueue_jobs_s: round(guardianThroughput.enqueuePerSecond),
       graphile_enqueue_jobs_s: round(graphileThroughput.enqueuePerSecond),
-    }),
-  );
+    });
 } finally {
   await pool.end();
   await admin.query(`drop database if exists ${admin.escapeIdentifier(benchDb)} with (force)`);
   await admin.end();
   await server.stop();
+  if (summary) console.log(summary);
 }
 
 // ---- Guardian ------------------------------------------------------------------
