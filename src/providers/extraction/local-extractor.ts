@@ -1,87 +1,108 @@
 /**
  * The offline extractor: no network, deterministic. Reads the OCR text line by line
- * (src/providers/extraction/lines.ts), applies the rule for the line's section
- * first and the unambiguous rules anywhere (rules.ts), and adds one encounter per
- * document from its admission/visit dates and facility. Output passes the same
- * schema as every extractor.
+ * (src/providers/extraction/lines.ts: sections from headings, wrapped prose joined),
+ * applies the rule for the line's section (rules/), reads the sentences of prose
+ * outside any section (letters state diagnoses, drugs and results in sentences), and
+ * adds one encounter per document. Output passes the same schema as every extractor.
  */
 import { parseDate } from './dates.js';
 import { splitLines, type Line } from './lines.js';
-import { allergy, condition, immunization, labResult, medication, vitals } from './rules.js';
+import { allergies } from './rules/allergies.js';
+import { isAdministrative, isSignature, sentences } from './rules/common.js';
+import { conditionLine, conditionProse } from './rules/conditions.js';
+import { encounter } from './rules/encounters.js';
+import { immunization } from './rules/immunizations.js';
+import { medicationLine, medicationProse, readMedication } from './rules/medications.js';
+import { labList, labRow, vitals } from './rules/observations.js';
 import { extractionSchema, type ExtractedRecord, type ExtractionResult, type Extractor } from './schema.js';
 
-export const LOCAL_EXTRACTOR_VERSION = '1.0.0';
+export const LOCAL_EXTRACTOR_VERSION = '2.0.0';
 
-const COLLECTED = /\b(collected|collection date|specimen (date|collected)|date of (test|collection|visit|service|consultation)|sample date|visit date|date)\s*:?\s*/i;
-const ADMITTED = /\b(admitted|admission date|date of admission)\s*:?\s*/i;
-const DISCHARGED = /\b(discharged|discharge date|date of discharge)\s*:?\s*/i;
-const FACILITY = /\b([A-Z][A-Za-z'.&-]*(?:\s+[A-Z][A-Za-z'.&-]*)*\s+(?:Hospital|Medical Centre|Medical Center|Clinic|Health Service|Health Centre|Private Hospital|Emergency Department|Practice|Surgery))\b/;
-
-const META = [ADMITTED, DISCHARGED, /^(collected|collection date|specimen|date( of (test|collection|visit|service))?|sample date|visit date|reported|received)\b/i, /^page \d+/i];
+const COLLECTED = /\b(collected|collection date|specimen (date|collected)|date (of )?(test|collection)|sample date)\s*:?\s*/i;
+const VISIT = /\b(seen|reviewed|admitted|presented|attended)\b.*?\bon\s+/i;
+const DATED = /^(date|date of (visit|service|consultation)|visit date)\s*:\s*/i;
+/** Lines about the document itself (its dates), never a record of their own. */
+const META = /^(admitted|admission date|date of admission|discharged|discharge date|date of discharge|collected|collection date|reported|received|date)\b\s*:/i;
+const BLOODS = /\b(?:bloods?|blood tests|results|investigations|pathology)\s+(?:showed|revealed|demonstrated|were notable for)\s+(.+)$/i;
 
 function dateAfter(pattern: RegExp, lines: Line[]): string | null {
   for (const line of lines) {
     const m = pattern.exec(line.text);
-    if (m) {
-      const date = parseDate(line.text.slice(m.index + m[0].length));
-      if (date) return date;
-    }
+    const date = m ? parseDate(line.text.slice(m.index + m[0].length)) : null;
+    if (date) return date;
   }
   return null;
 }
 
-function encounter(lines: Line[]): ExtractedRecord | undefined {
-  const admitted = dateAfter(ADMITTED, lines);
-  const discharged = dateAfter(DISCHARGED, lines);
-  const facilityLine = lines.find((l) => FACILITY.test(l.text));
-  const visit = /\b(consultation|clinic visit|seen in clinic|visit date|date of visit|review)\b/i.test(lines.map((l) => l.text).join('\n'));
-  if (!admitted && !discharged && !(visit && facilityLine)) return undefined;
-  const anchor = lines.find((l) => ADMITTED.test(l.text)) ?? facilityLine ?? lines[0]!;
-  const start = admitted ?? (visit ? dateAfter(COLLECTED, lines) : null);
-  const practitioner = lines.map((l) => /\b(?:Dr\.?|Doctor)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)/.exec(l.text)?.[0]).find(Boolean) ?? null;
-  const reason = lines.map((l) => /\b(?:reason for (?:admission|visit|referral)|presenting complaint)\s*:?\s*(.+)$/i.exec(l.text)?.[1]).find(Boolean) ?? null;
-  return {
-    kind: 'encounter', class: admitted || discharged ? 'IMP' : 'AMB', startDate: start, endDate: discharged,
-    facility: facilityLine ? FACILITY.exec(facilityLine.text)![1]! : null, practitioner, reason: reason?.trim() ?? null,
-    provenance: { page: anchor.page, start: anchor.start, end: anchor.end, text: anchor.text, confidence: Math.round(anchor.confidence * 0.8 * 1000) / 1000 },
-  };
+/** Records a sentence states by its wording ("was treated with …", "Background history includes …"). */
+function fromSentence(line: Line, sentence: string, date: string | null): ExtractedRecord[] {
+  const bloods = BLOODS.exec(sentence);
+  return [...(bloods ? labList(line, bloods[1]!, date) : []), ...conditionProse(line, sentence), ...medicationProse(line, sentence)];
+}
+
+/** One sentence of a line as a line of its own (offsets narrowed to it where it can be found). */
+function part(line: Line, sentence: string): Line {
+  const at = line.text.indexOf(sentence);
+  return at < 0 ? { ...line, text: sentence } : { ...line, text: sentence, start: line.start + at, end: Math.min(line.end, line.start + at + sentence.length) };
+}
+
+function bySection(line: Line, date: string | null): ExtractedRecord[] {
+  switch (line.section) {
+    case 'results': {
+      const headingDate = line.heading ? parseDate(line.heading) : null;
+      const list = labList(line, line.text, headingDate ?? date);
+      if (list.length >= 2) return list;
+      const row = labRow(line, headingDate ?? date);
+      return row ? [row] : list;
+    }
+    case 'vitals':
+      return vitals(line, date);
+    case 'medications':
+    case 'stopped_medications':
+    case 'completed_medications':
+      return medicationLine(line);
+    case 'allergies':
+      return allergies(line);
+    case 'immunizations': {
+      const found = immunization(line, date);
+      return found ? [found] : [];
+    }
+    case 'diagnoses':
+      return conditionLine(line);
+    case 'none':
+      break;
+  }
+  const vital = vitals(line, date);
+  if (vital.length > 0) return vital;
+  const one = labRow(line, date) ?? immunization(line, date) ?? readMedication(line, line.text, { status: 'active' }, true);
+  return one ? [one] : allergies(line);
+}
+
+/**
+ * Each sentence is read by its wording first: a letter's sentence says what it
+ * lists, even under a heading it runs on from ("New medications: a, b. X will
+ * continue c."). A sentence with no such wording is read by the line's section.
+ */
+function fromLine(line: Line, date: string | null): ExtractedRecord[] {
+  const parts = sentences(line.text);
+  if (parts.length <= 1) {
+    const worded = fromSentence(line, line.text, date);
+    return worded.length > 0 ? worded : bySection(line, date);
+  }
+  return parts.flatMap((sentence) => {
+    const sub = part(line, sentence);
+    const worded = fromSentence(sub, sentence, date);
+    return worded.length > 0 ? worded : bySection(sub, date);
+  });
 }
 
 export function extractFromLines(lines: Line[]): ExtractedRecord[] {
-  const date = dateAfter(COLLECTED, lines) ?? dateAfter(ADMITTED, lines);
+  const date = dateAfter(COLLECTED, lines) ?? dateAfter(VISIT, lines) ?? dateAfter(DATED, lines);
   const records: ExtractedRecord[] = [];
   for (const line of lines) {
-    // Dates of collection, admission and discharge, and facility lines describe the
-    // document or the encounter, never a record of their own.
-    if (META.some((re) => re.test(line.text))) continue;
-    const bySection: (ExtractedRecord | undefined)[] = [];
-    switch (line.section) {
-      case 'medications':
-      case 'stopped_medications':
-        bySection.push(medication(line));
-        break;
-      case 'allergies':
-        bySection.push(allergy(line));
-        break;
-      case 'immunizations':
-        bySection.push(immunization(line));
-        break;
-      case 'diagnoses':
-        bySection.push(condition(line));
-        break;
-      default:
-        break;
-    }
-    const found = bySection.filter((r): r is ExtractedRecord => r !== undefined);
-    if (found.length === 0) {
-      const vital = line.section === 'medications' || line.section === 'allergies' ? [] : vitals(line, date);
-      if (vital.length > 0) found.push(...vital);
-      else {
-        const one = labResult(line, date, line.section === 'results') ?? allergy(line) ?? immunization(line) ?? medication(line) ?? condition(line);
-        if (one) found.push(one);
-      }
-    }
-    records.push(...found);
+    // Letterheads, patient identification, fax banners and sign-offs carry no record.
+    if (META.test(line.text) || isAdministrative(line.text) || isSignature(line.text)) continue;
+    records.push(...fromLine(line, date));
   }
   const visit = encounter(lines);
   if (visit) records.push(visit);

@@ -56,6 +56,10 @@ export const ANALYTES: Term[] = [
   { code: '30341-2', names: ['esr'] },
   { code: '5902-2', names: ['pt', 'prothrombin time'] },
   { code: '6301-6', names: ['inr'] },
+  { code: '751-8', names: ['neutrophils', 'neutrophil count', 'neutrophils absolute'] },
+  { code: '731-0', names: ['lymphocytes', 'lymphocyte count'] },
+  { code: '2502-3', names: ['transferrin saturation', 'iron saturation'] },
+  { code: '3034-3', names: ['transferrin'] },
 ];
 
 export const VITALS: Term[] = [
@@ -85,7 +89,39 @@ export const MEDICINES: Term[] = [
   { code: '7804', names: ['oxycodone'] }, { code: '6135', names: ['ketoconazole'] }, { code: '7984', names: ['penicillin v', 'phenoxymethylpenicillin'] },
   { code: '2231', names: ['cefalexin', 'cephalexin'] }, { code: '9997', names: ['spironolactone'] }, { code: '20610', names: ['cetirizine'] },
   { code: '41126', names: ['fluticasone'] }, { code: '19831', names: ['budesonide'] }, { code: '187832', names: ['pregabalin'] },
+  { code: '54552', names: ['perindopril'] }, { code: '83818', names: ['irbesartan'] }, { code: '19484', names: ['bisoprolol'] },
+  { code: '1114195', names: ['rivaroxaban'] }, { code: '519', names: ['allopurinol'] }, { code: '6851', names: ['methotrexate'] },
+  { code: '46041', names: ['alendronate', 'alendronic acid'] }, { code: '67108', names: ['enoxaparin'] }, { code: '2193', names: ['ceftriaxone'] },
+  { code: '35296', names: ['ramipril'] }, { code: '1202', names: ['atenolol'] }, { code: '8787', names: ['propranolol'] },
+  { code: '3827', names: ['enalapril'] }, { code: '69749', names: ['valsartan'] }, { code: '214354', names: ['candesartan'] },
+  { code: '3407', names: ['digoxin'] }, { code: '703', names: ['amiodarone'] }, { code: '3443', names: ['diltiazem'] },
+  { code: '11170', names: ['verapamil'] }, { code: '7417', names: ['nifedipine'] }, { code: '2683', names: ['colchicine'] },
+  { code: '4493', names: ['fluoxetine'] }, { code: '2556', names: ['citalopram'] }, { code: '39786', names: ['venlafaxine'] },
+  { code: '15996', names: ['mirtazapine'] }, { code: '3322', names: ['diazepam'] }, { code: '26225', names: ['ondansetron'] },
+  { code: '6915', names: ['metoclopramide'] }, { code: '2670', names: ['codeine'] }, { code: '11124', names: ['vancomycin'] },
+  { code: '283742', names: ['esomeprazole'] }, { code: '1037042', names: ['dabigatran'] }, { code: '1545653', names: ['empagliflozin'] },
+  { code: '1488564', names: ['dapagliflozin'] }, { code: '593411', names: ['sitagliptin'] }, { code: '4821', names: ['glipizide'] },
+  { code: '5224', names: ['heparin'] },
 ];
+
+/**
+ * Medicines recognised by name without a shipped code (the code is left to a
+ * terminology service rather than guessed): enough to accept "Gliclazide 30 mg"
+ * outside a medications heading.
+ */
+export const MEDICINE_NAMES = new Set(
+  ['gliclazide', 'flucloxacillin', 'amoxicillin clavulanate', 'augmentin', 'trimethoprim', 'nitrofurantoin', 'metronidazole', 'azithromycin',
+    'roxithromycin', 'ticagrelor', 'prasugrel', 'ezetimibe', 'fenofibrate', 'tiotropium', 'salmeterol', 'formoterol', 'ipratropium',
+    'montelukast', 'loratadine', 'fexofenadine', 'ranitidine', 'famotidine', 'lansoprazole', 'rabeprazole', 'macrogol', 'lactulose',
+    'docusate', 'senna', 'insulin', 'insulin aspart', 'insulin lispro', 'insulin detemir', 'levetiracetam', 'sodium valproate', 'lamotrigine',
+    'carbamazepine', 'phenytoin', 'quetiapine', 'olanzapine', 'risperidone', 'lithium', 'amitriptyline', 'nortriptyline', 'duloxetine',
+    'desvenlafaxine', 'temazepam', 'zopiclone', 'oxazepam', 'tapentadol', 'buprenorphine', 'fentanyl', 'hydromorphone', 'celecoxib',
+    'meloxicam', 'naproxen', 'diclofenac', 'hydroxychloroquine', 'sulfasalazine', 'leflunomide', 'folic acid', 'cholecalciferol',
+    'calcium carbonate', 'ferrous sulfate', 'vitamin b12', 'thiamine', 'tamsulosin', 'finasteride', 'oxybutynin', 'solifenacin',
+    'hydrocortisone', 'dexamethasone', 'methylprednisolone', 'denosumab', 'risedronate', 'zoledronic acid', 'candesartan cilexetil',
+    'telmisartan', 'olmesartan', 'indapamide', 'chlorthalidone', 'eplerenone', 'sacubitril valsartan', 'ivabradine', 'nicorandil',
+    'isosorbide mononitrate', 'glyceryl trinitrate', 'piperacillin tazobactam', 'gentamicin', 'meropenem', 'benzylpenicillin'].map((name) => normaliseKey(name)),
+);
 
 export const VACCINES: Term[] = [
   { code: '03', names: ['mmr', 'measles mumps rubella'] }, { code: '94', names: ['mmrv', 'mmr varicella'] },
@@ -93,8 +129,8 @@ export const VACCINES: Term[] = [
   { code: '141', names: ['influenza', 'flu', 'influenza vaccine', 'fluad', 'fluarix', 'vaxigrip'] },
   { code: '208', names: ['covid 19', 'covid 19 vaccine', 'comirnaty', 'pfizer biontech covid 19', 'spikevax'] },
   { code: '08', names: ['hepatitis b', 'hep b', 'hbv'] }, { code: '83', names: ['hepatitis a', 'hep a'] },
-  { code: '62', names: ['hpv', 'human papillomavirus', 'gardasil', 'gardasil 9'] }, { code: '21', names: ['varicella', 'chickenpox'] },
-  { code: '133', names: ['pneumococcal', 'prevenar 13', 'pcv13', 'pneumococcal conjugate'] }, { code: '116', names: ['rotavirus', 'rotateq', 'rotarix'] },
+  { code: '62', names: ['hpv', 'human papillomavirus', 'gardasil'] }, { code: '165', names: ['gardasil 9', 'hpv9', '9vhpv'] }, { code: '21', names: ['varicella', 'chickenpox'] },
+  { code: '133', names: ['pneumococcal', 'prevenar 13', 'pcv13', 'pneumococcal conjugate'] }, { code: '216', names: ['prevenar 20', 'pcv20'] }, { code: '116', names: ['rotavirus', 'rotateq', 'rotarix'] },
   { code: '114', names: ['meningococcal acwy', 'menactra', 'nimenrix', 'menacwy'] }, { code: '187', names: ['shingrix', 'zoster', 'herpes zoster'] },
   { code: '10', names: ['ipv', 'polio'] }, { code: '17', names: ['hib', 'haemophilus influenzae type b'] },
 ];
@@ -106,7 +142,7 @@ export const CONDITIONS: Term[] = [
   { code: '13645005', names: ['copd', 'chronic obstructive pulmonary disease'] }, { code: '49436004', names: ['atrial fibrillation', 'af'] },
   { code: '84114007', names: ['heart failure', 'congestive heart failure'] }, { code: '40930008', names: ['hypothyroidism'] },
   { code: '35489007', names: ['depression', 'major depression'] }, { code: '197480006', names: ['anxiety', 'anxiety disorder'] },
-  { code: '233604007', names: ['pneumonia', 'community acquired pneumonia'] }, { code: '68566005', names: ['urinary tract infection', 'uti'] },
+  { code: '233604007', names: ['pneumonia'] }, { code: '68566005', names: ['urinary tract infection', 'uti'] },
   { code: '396275006', names: ['osteoarthritis'] }, { code: '69896004', names: ['rheumatoid arthritis'] },
   { code: '709044004', names: ['chronic kidney disease', 'ckd'] }, { code: '22298006', names: ['myocardial infarction', 'heart attack'] },
   { code: '230690007', names: ['stroke', 'cerebrovascular accident'] }, { code: '235595009', names: ['gastro oesophageal reflux', 'gord', 'gerd', 'reflux'] },
@@ -114,6 +150,10 @@ export const CONDITIONS: Term[] = [
   { code: '87522002', names: ['iron deficiency anaemia', 'iron deficiency anemia'] }, { code: '271737000', names: ['anaemia', 'anemia'] },
   { code: '414916001', names: ['obesity'] }, { code: '73430006', names: ['sleep apnoea', 'obstructive sleep apnoea', 'sleep apnea'] },
   { code: '84229001', names: ['fatigue'] }, { code: '43116000', names: ['eczema'] },
+  { code: '13644009', names: ['hypercholesterolaemia', 'hypercholesterolemia'] }, { code: '90560007', names: ['gout'] },
+  { code: '128045006', names: ['cellulitis'] }, { code: '14669001', names: ['acute kidney injury', 'aki', 'acute renal failure'] },
+  { code: '433144002', names: ['chronic kidney disease stage 3', 'ckd stage 3'] },
+  { code: '385093006', names: ['community acquired pneumonia'] },
 ];
 
 export const ALLERGENS: { names: string[]; category: 'food' | 'medication' | 'environment' | 'biologic' }[] = [
@@ -154,4 +194,40 @@ export function allergenCategory(substance: string): 'food' | 'medication' | 'en
   const key = normaliseKey(substance);
   for (const group of ALLERGENS) if (group.names.some((n) => key === normaliseKey(n) || key.startsWith(`${normaliseKey(n)} `))) return group.category === 'biologic' ? null : group.category;
   return lookup('medicines', substance) ? 'medication' : null;
+}
+
+function withinOneEdit(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  // After the first difference the rest must agree once one character is substituted, dropped or added.
+  return a.slice(i + 1) === b.slice(i + 1) || a.slice(i + 1) === b.slice(i) || a.slice(i) === b.slice(i + 1);
+}
+
+const vocabularies = new Map<keyof typeof indexes, Set<string>>();
+function vocabulary(table: keyof typeof indexes): Set<string> {
+  let words = vocabularies.get(table);
+  if (!words) {
+    words = new Set([...indexes[table].keys()].flatMap((k) => k.split(' ')).filter((w) => w.length >= 6));
+    vocabularies.set(table, words);
+  }
+  return words;
+}
+
+/**
+ * OCR slips in a known name ("Comiraty", "HbAlc"): each word of six letters or more
+ * that is one edit from exactly one word of the table's names takes that spelling
+ * (case as printed where it can be kept); anything else stays as printed.
+ */
+export function correctSpelling(table: keyof typeof indexes, name: string): string {
+  if (lookup(table, name) && !/[a-z]{6,}/i.test(name)) return name;
+  const words = vocabulary(table);
+  return name.replace(/[A-Za-z]{6,}/g, (word) => {
+    const lower = word.toLowerCase();
+    if (words.has(lower)) return word;
+    const near = [...words].filter((w) => withinOneEdit(lower, w));
+    if (near.length !== 1) return word;
+    const fixed = near[0]!;
+    return word === word.toUpperCase() ? fixed.toUpperCase() : word[0] === word[0]!.toUpperCase() ? fixed[0]!.toUpperCase() + fixed.slice(1) : fixed;
+  });
 }

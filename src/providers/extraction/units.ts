@@ -21,3 +21,18 @@ export function toUcum(unit: string | null | undefined): string | null {
   const key = unit.trim().toLowerCase().replace(/\s+/g, ' ');
   return UCUM[key] ?? UCUM[key.replace(/\s/g, '')] ?? unit.trim();
 }
+
+/**
+ * One printed token read as a unit, or null when it is not one. Tolerates what OCR
+ * does to units: "x10^9/L" read as x10"9/L or 10M9/L, "mIU/L" as mlU/L.
+ */
+export function readUnit(token: string): string | null {
+  let t = token.trim().replace(/^[(\[]+|[)\],;.]+$/g, '');
+  if (t === '') return null;
+  // Cell counts are per 10^9 or 10^12 litres; OCR reads the caret as ", M, * or 7 (and "^1" of 12 as 7).
+  const power = /^[x×]?\s?10\s?(?:["'^*Mm°]|7(?=9|2\/))?\s?(9|12|2|⁹)\s?\/\s?[lL1I]$/.exec(t);
+  if (power) return `10*${power[1] === '⁹' ? '9' : power[1] === '2' ? '12' : power[1]}/L`;
+  t = t.replace(/^ml[uU]\//, 'mIU/').replace(/^[uµμ]mo[l1I]\/[l1I]$/i, 'umol/L');
+  const pattern = new RegExp(`^(?:${UNIT_PATTERN.source})$`, 'i');
+  return pattern.test(t) ? toUcum(t) : null;
+}
