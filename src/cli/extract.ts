@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { PermanentJobError } from '../events/queue/job.js';
+import { sniffMediaType } from '../providers/ocr/media-type.js';
 import { terminateTesseract } from '../providers/ocr/tesseract.js';
 import { createExtractor, createOcr } from '../providers/index.js';
 
@@ -19,14 +20,8 @@ const MEDIA_TYPES: Record<string, string> = {
 };
 
 /** By content first (a renamed file is still what it is), else by extension. */
-export function sniffMediaType(bytes: Uint8Array, fileName: string): string | undefined {
-  const head = Buffer.from(bytes.subarray(0, 12));
-  if (head.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
-  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
-  if (head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
-  if (['II*\0', 'MM\0*'].includes(head.subarray(0, 4).toString('latin1'))) return 'image/tiff';
-  return MEDIA_TYPES[path.extname(fileName).toLowerCase()];
+function mediaTypeOf(bytes: Uint8Array, fileName: string): string | undefined {
+  return sniffMediaType(bytes) ?? MEDIA_TYPES[path.extname(fileName).toLowerCase()];
 }
 
 const args = process.argv.slice(2);
@@ -42,7 +37,7 @@ let exitCode = 0;
 try {
   const bytes = new Uint8Array(await readFile(file));
   if (bytes.length === 0) throw new PermanentJobError('empty_file', 'the file is empty');
-  const mediaType = sniffMediaType(bytes, file);
+  const mediaType = mediaTypeOf(bytes, file);
   if (!mediaType) throw new PermanentJobError('unsupported_media_type', 'not a PDF, PNG, JPEG, TIFF or WebP file');
   const ocr = await createOcr(config);
   const extractor = await createExtractor(config);

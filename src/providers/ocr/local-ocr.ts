@@ -3,6 +3,7 @@
  * else the page rendered and read by tesseract; images go to tesseract directly.
  */
 import { PermanentJobError } from '../../events/queue/job.js';
+import { sniffMediaType } from './media-type.js';
 import { openPdf } from './pdf.js';
 import { recognizeImage, TESSERACT_VERSION } from './tesseract.js';
 import type { OcrInput, OcrPage, OcrProvider, OcrResult } from './types.js';
@@ -21,8 +22,13 @@ export class LocalOcr implements OcrProvider {
     const engine = { name: 'local', version: `pdfjs+tesseract.js ${TESSERACT_VERSION}` };
     if (input.mediaType === 'application/pdf') return { pages: await this.pdf(input), engine };
     if (IMAGE_TYPES.has(input.mediaType)) {
-      const png = input.mediaType === 'image/png' || input.mediaType === 'image/jpeg' ? input.bytes : await toPng(input.bytes);
-      const { text, confidence } = await recognizeImage(png).catch(() => {
+      // tesseract.js decodes the image itself, in WebAssembly: a malformed upload is an
+      // error there, not a crash of the process (a native decoder segfaulted on a
+      // truncated WebP in our tests).
+      if (sniffMediaType(input.bytes) !== input.mediaType) {
+        throw new PermanentJobError('image_unreadable', `the file is not a readable ${input.mediaType} image`);
+      }
+      const { text, confidence } = await recognizeImage(input.bytes).catch(() => {
         throw new PermanentJobError('image_unreadable', `the ${input.mediaType} image cannot be decoded`);
       });
       await input.onPage?.(1, 1);
@@ -53,17 +59,5 @@ export class LocalOcr implements OcrProvider {
     } finally {
       await pdf.close();
     }
-  }
-}
-
-async function toPng(bytes: Uint8Array): Promise<Uint8Array> {
-  const { loadImage, createCanvas } = await import('@napi-rs/canvas');
-  try {
-    const image = await loadImage(Buffer.from(bytes));
-    const canvas = createCanvas(image.width, image.height);
-    canvas.getContext('2d').drawImage(image, 0, 0);
-    return new Uint8Array(await canvas.encode('png'));
-  } catch {
-    throw new PermanentJobError('image_unreadable', 'the image cannot be decoded');
   }
 }

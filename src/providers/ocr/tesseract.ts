@@ -18,7 +18,15 @@ let queue: Promise<unknown> = Promise.resolve();
 async function getWorker(): Promise<Worker> {
   worker ??= (async () => {
     const { createWorker, OEM } = await import('tesseract.js');
-    return createWorker('eng', OEM.LSTM_ONLY, { langPath, gzip: true, cacheMethod: 'none', logger: () => {} });
+    return createWorker('eng', OEM.LSTM_ONLY, {
+      langPath,
+      gzip: true,
+      cacheMethod: 'none',
+      logger: () => {},
+      // Without a handler tesseract.js rethrows a failed job's error as an uncaught
+      // exception (killing the process); the job's own promise rejects anyway.
+      errorHandler: () => {},
+    });
   })();
   return worker;
 }
