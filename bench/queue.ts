@@ -31,7 +31,8 @@ const WRITERS = 4;
 const WRITE_SECONDS = 5;
 
 const config = loadConfig();
-const log = createLogger('warn', 'bench');
+// Errors only: dropping the throwaway database at the end ends its connections on purpose.
+const log = createLogger('error', 'bench');
 const server = await resolveDatabase(config, log);
 const benchDb = `guardian_bench_${randomBytes(4).toString('hex')}`;
 const admin = new pg.Client({ connectionString: server.url });
