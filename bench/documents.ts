@@ -8,17 +8,15 @@
  *
  * Last line: {"text_p50_ms", "image_p50_ms", "peak_rss_mb", …}. Not part of `npm test`.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { processDocument, processDocumentConsumer, PROCESS_DOCUMENT, type DocumentPipeline } from '../src/consumers/documents/process-document.js';
 import { enqueue } from '../src/events/queue/enqueue.js';
 import { Worker } from '../src/events/worker.js';
-import { migrate } from '../src/db/migrations.js';
-import { createPool, resolveDatabase } from '../src/db/pool.js';
+import { createPool } from '../src/db/pool.js';
 import { createLogger } from '../src/log.js';
 import { LocalExtractor } from '../src/providers/extraction/local-extractor.js';
 import { LocalOcr } from '../src/providers/ocr/local-ocr.js';
@@ -27,6 +25,7 @@ import { LocalStorage } from '../src/providers/storage/local-storage.js';
 import { sha256Hex } from '../src/providers/storage/verified-read.js';
 import { labelledSet, toPdf, toPng } from '../test/fixtures/documents.js';
 import { percentile, round, table, waitFor } from './stats.js';
+import { throwawayDatabase } from './throwaway-database.js';
 
 const SAMPLES = Number(process.argv[2] ?? 20);
 const LOAD = 100;
@@ -34,12 +33,8 @@ const LOAD = 100;
 const config = loadConfig();
 // Errors only: dropping the throwaway database at the end ends its connections on purpose.
 const log = createLogger('error', 'bench');
-const server = await resolveDatabase(config, log);
-const benchDb = `guardian_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: server.url });
-await admin.connect();
-await admin.query(`create database ${admin.escapeIdentifier(benchDb)}`);
-const url = Object.assign(new URL(server.url), { pathname: `/${benchDb}` }).toString();
+const database = await throwawayDatabase(config, log);
+const url = database.url;
 const pool = createPool(url, 10, log);
 const storageDir = await mkdtemp(path.join(tmpdir(), 'guardian-bench-storage-'));
 
@@ -49,9 +44,6 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 // Printed last, after clean-up, so nothing can follow it.
 let summary: string | undefined;
 try {
-  const client = await pool.connect();
-  await migrate(client, { dir: path.join(config.projectRoot, 'supabase', 'migrations') });
-  client.release();
   const owner = (await pool.query<{ id: string }>(`insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', 'bench@example.test') returning id`)).rows[0]!.id;
   const profile = (await pool.query<{ id: string }>(`insert into public.profiles (owner_id, display_name, relationship) values ($1::uuid, 'Bench', 'self') returning id`, [owner])).rows[0]!.id;
   const deps: DocumentPipeline = {
@@ -155,9 +147,7 @@ try {
   clearInterval(sampler);
   await terminateTesseract();
   await pool.end();
-  await admin.query(`drop database if exists ${admin.escapeIdentifier(benchDb)} with (force)`);
-  await admin.end();
-  await server.stop();
+  await database.drop();
   await rm(storageDir, { recursive: true, force: true });
   if (summary) console.log(summary);
 }

@@ -12,18 +12,15 @@
  * Uses DATABASE_URL (or the embedded Postgres) and a throwaway database on it.
  * Last line: one JSON object with the figures. Not part of `npm test`.
  */
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import pg from 'pg';
 import { run as runGraphile, runMigrations as graphileMigrations } from 'graphile-worker';
 import { loadConfig, type JobSettings } from '../src/config.js';
-import { migrate } from '../src/db/migrations.js';
-import { createPool, resolveDatabase } from '../src/db/pool.js';
+import { createPool } from '../src/db/pool.js';
 import { defineConsumer } from '../src/events/consumer.js';
 import { enqueue } from '../src/events/queue/enqueue.js';
 import { Worker } from '../src/events/worker.js';
 import { createLogger } from '../src/log.js';
 import { percentile, round, table, waitFor } from './stats.js';
+import { throwawayDatabase } from './throwaway-database.js';
 
 const JOBS = Number(process.argv[2] ?? 100_000);
 const LATENCY_JOBS = 1000;
@@ -33,16 +30,8 @@ const WRITE_SECONDS = 5;
 const config = loadConfig();
 // Errors only: dropping the throwaway database at the end ends its connections on purpose.
 const log = createLogger('error', 'bench');
-const server = await resolveDatabase(config, log);
-const benchDb = `guardian_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: server.url });
-await admin.connect();
-await admin.query(`create database ${admin.escapeIdentifier(benchDb)}`);
-const url = (() => {
-  const u = new URL(server.url);
-  u.pathname = `/${benchDb}`;
-  return u.toString();
-})();
+const database = await throwawayDatabase(config, log);
+const { url } = database;
 
 const settings: JobSettings = {
   ...config.jobs,
@@ -56,12 +45,9 @@ const pool = createPool(url, 25, log);
 // Printed last, after clean-up, so nothing can follow it.
 let summary: string | undefined;
 try {
-  const client = await pool.connect();
-  await migrate(client, { dir: path.join(config.projectRoot, 'supabase', 'migrations') });
-  client.release();
   await graphileMigrations({ connectionString: url, logger: silentGraphileLogger() });
   const { rows } = await pool.query<{ server_version: string }>('show server_version');
-  console.log(`bench:queue on PostgreSQL ${rows[0]!.server_version}, ${JOBS.toLocaleString('en')} jobs, database ${benchDb}`);
+  console.log(`bench:queue on PostgreSQL ${rows[0]!.server_version}, ${JOBS.toLocaleString('en')} jobs, database ${database.name}`);
 
   const guardianThroughput = await guardianDrain(JOBS);
   const graphileThroughput = await graphileDrain(JOBS);
@@ -109,9 +95,7 @@ try {
     });
 } finally {
   await pool.end();
-  await admin.query(`drop database if exists ${admin.escapeIdentifier(benchDb)} with (force)`);
-  await admin.end();
-  await server.stop();
+  await database.drop();
   if (summary) console.log(summary);
 }
 
