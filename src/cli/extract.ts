@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { PermanentJobError } from '../events/queue/job.js';
+import { anchorProvenance } from '../providers/extraction/anchor.js';
 import { sniffMediaType } from '../providers/ocr/media-type.js';
 import { terminateTesseract } from '../providers/ocr/tesseract.js';
 import { createExtractor, createOcr } from '../providers/index.js';
@@ -42,7 +43,8 @@ try {
   const ocr = await createOcr(config);
   const extractor = await createExtractor(config);
   const recognized = await ocr.recognize({ bytes, mediaType });
-  const extraction = await extractor.extract(recognized.pages);
+  const extracted = await extractor.extract(recognized.pages);
+  const extraction = { ...extracted, records: anchorProvenance(extracted.records, recognized.pages) };
   const output = {
     file: path.basename(file),
     media_type: mediaType,

@@ -14,6 +14,7 @@ import type { DocumentSettings } from '../../config.js';
 import type { Pool } from '../../db/pool.js';
 import { defineConsumer, type Consumer } from '../../events/consumer.js';
 import { PermanentJobError, type Job } from '../../events/queue/job.js';
+import { anchorProvenance } from '../../providers/extraction/anchor.js';
 import type { Extractor } from '../../providers/extraction/schema.js';
 import type { OcrProvider } from '../../providers/ocr/types.js';
 import { StorageError } from '../../providers/storage/local-storage.js';
@@ -113,7 +114,8 @@ export async function processDocument(deps: DocumentPipeline, job: Pick<Job<{ do
   if (ocr.pages.every((p) => p.text.replace(/\s/g, '').length < 3)) {
     throw new PermanentJobError('no_text_found', 'no text was found in the document');
   }
-  const extraction = await deps.extractor.extract(ocr.pages, signal ? { signal } : {});
+  const extracted = await deps.extractor.extract(ocr.pages, signal ? { signal } : {});
+  const extraction = { ...extracted, records: anchorProvenance(extracted.records, ocr.pages) };
   const client = await pool.connect();
   try {
     await client.query('begin');
