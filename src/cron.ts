@@ -6,27 +6,17 @@
  */
 import { loadConfig } from './config.js';
 import { createPool, resolveDatabase } from './db/pool.js';
-import { pruneJobs } from './events/queue/prune.js';
-import { rescueExpiredLeases } from './events/queue/rescue.js';
+import { pruneSweep, rescueSweep } from './events/queue/maintenance.js';
 import { createLogger } from './log.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'guardian-cron');
 const server = await resolveDatabase(config, log);
 const pool = createPool(server.url, 2, log);
-let exitCode = 0;
-try {
-  const rescued = await rescueExpiredLeases(pool);
-  const pruned = await pruneJobs(pool, {
-    completedHours: config.jobs.completedRetentionHours,
-    failedDays: config.jobs.failedRetentionDays,
-  });
-  log.info({ rescued, pruned }, 'queue maintenance done');
-} catch (error) {
-  log.error({ err: { message: (error as Error).message } }, 'queue maintenance failed');
-  exitCode = 1;
-} finally {
-  await pool.end();
-  await server.stop();
-}
-process.exit(exitCode);
+// The sweeps log their own outcome and never throw; a failed one fails the run, so
+// Render shows it.
+const rescued = await rescueSweep(pool, log);
+const pruned = await pruneSweep(pool, config.jobs, log);
+await pool.end();
+await server.stop();
+process.exit(rescued !== undefined && pruned ? 0 : 1);

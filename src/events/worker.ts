@@ -18,7 +18,6 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { mergeMap, Subject, type Subscription } from 'rxjs';
 import type { JobSettings } from '../config.js';
 import type { Pool } from '../db/pool.js';
@@ -27,14 +26,14 @@ import { Batcher } from './batcher.js';
 import { LazyAbort } from './lazy-abort.js';
 import type { Consumer } from './consumer.js';
 import { createListener, type Listener } from './listener.js';
+import { createQueuePool } from './queue-pool.js';
 import { backoffDelay } from './queue/backoff.js';
 import { claimJobs, clearIdle } from './queue/claim.js';
 import { completeJobs } from './queue/complete.js';
 import { failJobs, type FailedAttempt } from './queue/fail.js';
 import { PermanentJobError, type Job } from './queue/job.js';
 import { heartbeatJobs, releaseJobs } from './queue/lease.js';
-import { pruneJobs } from './queue/prune.js';
-import { rescueExpiredLeases } from './queue/rescue.js';
+import { pruneSweep, rescueSweep } from './queue/maintenance.js';
 
 export interface WorkerOptions {
   /** Used for queue bookkeeping when no databaseUrl is given. */
@@ -95,21 +94,8 @@ export class Worker {
 
   constructor(private readonly options: WorkerOptions) {
     this.debug = options.log.isLevelEnabled('debug');
-    // Bookkeeping commits asynchronously (synchronous_commit = off): a claim or an
-    // acknowledgement lost in a database crash only means the job runs again, which
-    // every consumer allows, while waiting for a WAL flush per acknowledgement
-    // batch would cap throughput at the disk's fsync rate. Handlers' own writes go
-    // through their own pool with full durability.
     this.ownsQueuePool = options.databaseUrl !== undefined;
-    this.queue = options.databaseUrl
-      ? new pg.Pool({
-          connectionString: options.databaseUrl,
-          max: 4,
-          application_name: 'guardian-worker',
-          options: '-c synchronous_commit=off',
-        })
-      : options.pool;
-    this.queue.on('error', (error) => options.log.warn({ err: { message: error.message } }, 'idle queue connection lost'));
+    this.queue = options.databaseUrl ? createQueuePool(options.databaseUrl, options.log) : options.pool;
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     for (const consumer of options.consumers) {
       if (this.lanes.has(consumer.type)) throw new Error(`two consumers for job type ${consumer.type}`);
@@ -400,26 +386,11 @@ export class Worker {
   }
 
   private async rescue(): Promise<void> {
-    try {
-      const { retried, failed } = await rescueExpiredLeases(this.queue);
-      if (retried + failed > 0) {
-        this.options.log.warn({ retried, failed }, 'rescued jobs with expired leases');
-        this.wake();
-      }
-    } catch (error) {
-      this.options.log.warn({ err: { message: (error as Error).message } }, 'lease rescue failed');
-    }
+    if (((await rescueSweep(this.queue, this.options.log)) ?? 0) > 0) this.wake();
   }
 
   private async prune(): Promise<void> {
-    const { settings, log } = this.options;
-    const pool = this.queue;
-    try {
-      const pruned = await pruneJobs(pool, { completedHours: settings.completedRetentionHours, failedDays: settings.failedRetentionDays });
-      if (pruned.completed + pruned.failed > 0) log.info(pruned, 'pruned old jobs');
-    } catch (error) {
-      log.warn({ err: { message: (error as Error).message } }, 'pruning jobs failed');
-    }
+    await pruneSweep(this.queue, this.options.settings, this.options.log);
   }
 
   private every(ms: number, task: () => unknown): void {

@@ -56,4 +56,18 @@ test('retry revives a failed job; cancel stops it; bad ids and states are refuse
   assert.match(usage.stderr, /usage: npm run jobs/);
 });
 
+test('npm run cron rescues expired leases and prunes, then exits 0; an unreachable database exits 1', async ({ db }) => {
+  await db.pool.query('delete from public.job_queue');
+  const { id } = await enqueue(db.pool, 'evaluate_rules', {});
+  await claimJobs(db.pool, { type: 'evaluate_rules', limit: 1, workerId: 'dead', leaseMs: 60_000 });
+  await db.pool.query(`update public.job_queue set locked_until = now() - interval '1 second'`);
+  const cron = (url: string) =>
+    run(process.execPath, ['--import', 'tsx', path.join(config.projectRoot, 'src', 'cron.ts')], { cwd: config.projectRoot, env: { ...process.env, DATABASE_URL: url } }).then(
+      () => 0,
+      (e: { code: number }) => e.code,
+    );
+  assert.is(await cron(db.url), 0);
+  assert.equal((await db.pool.query('select status, retry_count from public.job_queue where id = $1::uuid', [id])).rows[0], { status: 'pending', retry_count: 1 });
+  assert.is(await cron('postgres://nobody@127.0.0.1:1/none'), 1);
+});
 test.run();

@@ -37,3 +37,13 @@ export async function until<T>(check: () => Promise<T> | T, timeoutMs = 10_000, 
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** The error a promise rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}

@@ -13,6 +13,7 @@ import * as assert from 'uvu/assert';
 import { PermanentJobError } from '../../src/events/queue/job.js';
 import { GoogleVisionOcr, type GoogleVisionOcrOptions } from '../../src/providers/ocr/google-vision.js';
 import { inSequence, startStandIn, type StandIn, type StandInHandler, type StandInReply, type StandInRequest } from '../helpers/stand-in-server.js';
+import { rejection } from '../helpers/suite.js';
 
 const recorded = (name: string) => JSON.parse(readFileSync(new URL(`./recorded/${name}`, import.meta.url), 'utf8'));
 const imagesAnswer = recorded('vision-images-annotate.json');
@@ -68,15 +69,6 @@ async function pdf(pages: number): Promise<Uint8Array> {
   const font = await doc.embedFont(StandardFonts.Helvetica);
   for (let i = 1; i <= pages; i++) doc.addPage([612, 792]).drawText(`Page ${i}`, { x: 72, y: 700, size: 14, font });
   return doc.save();
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** The bearer token is a JWT the client signed itself with the service account key. */

@@ -10,6 +10,7 @@ import { PermanentJobError } from '../../src/events/queue/job.js';
 import { clinicalRecordsJsonSchema, OpenAiExtractor, toOpenAiStrictSchema } from '../../src/providers/extraction/openai-extractor.js';
 import { extractedRecordSchema } from '../../src/providers/extraction/schema.js';
 import { inSequence, startStandIn, type StandIn, type StandInReply } from '../helpers/stand-in-server.js';
+import { rejection } from '../helpers/suite.js';
 
 const recorded = (name: string) => JSON.parse(readFileSync(new URL(`./recorded/${name}`, import.meta.url), 'utf8'));
 const pages: { page: number; text: string; confidence: number }[] = recorded('lab-report-pages.json');
@@ -45,15 +46,6 @@ function extractor(standIn: StandIn, options: { timeoutMs?: number; maxRetries?:
     timeoutMs: options.timeoutMs ?? 5000,
     maxRetries: options.maxRetries ?? 2,
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 test('the response format schema is strict everywhere and comes from the zod schema', () => {
