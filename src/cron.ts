@@ -1,11 +1,13 @@
 /**
  * `npm run cron`: Render's cron job (every 5 minutes). One pass of queue
  * maintenance, then exit: rescue jobs whose lease expired (retried while retries
- * remain, unlike the guide's "mark failed after an hour") and prune old jobs.
+ * remain, unlike the guide's "mark failed after an hour") and prune old jobs; and,
+ * once per UTC day, queue every profile for the time-based decision-support rules.
  * Workers run the same sweeps on timers; this covers a fleet with no worker up.
  */
 import { loadConfig } from './config.js';
 import { createPool, resolveDatabase } from './db/pool.js';
+import { dailySweep } from './consumers/decision-support/daily-sweep.js';
 import { pruneSweep, rescueSweep } from './events/queue/maintenance.js';
 import { createLogger } from './log.js';
 
@@ -17,6 +19,7 @@ const pool = createPool(server.url, 2, log);
 // Render shows it.
 const rescued = await rescueSweep(pool, log);
 const pruned = await pruneSweep(pool, config.jobs, log);
+const swept = await dailySweep(pool, log);
 await pool.end();
 await server.stop();
-process.exit(rescued !== undefined && pruned ? 0 : 1);
+process.exit(rescued !== undefined && pruned && swept ? 0 : 1);

@@ -11,7 +11,7 @@ import { migrate } from './db/migrations.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { loadSeed } from './db/seed.js';
 import { listen } from './http/server.js';
-import { registeredConsumers } from './consumers/index.js';
+import { periodicSweeps, registeredConsumers } from './consumers/index.js';
 import { Worker } from './events/worker.js';
 import { installShutdown } from './shutdown.js';
 
@@ -38,7 +38,11 @@ try {
   client.release();
 }
 
-const worker = new Worker({ pool, databaseUrl: server.url, consumers: await registeredConsumers({ config, pool }), settings: config.jobs, log });
+const worker = new Worker({ pool, databaseUrl: server.url, consumers: await registeredConsumers({ config, pool }),
+  periodic: periodicSweeps({ pool, log }),
+  settings: config.jobs,
+  log,
+});
 await worker.start();
 onShutdown('worker', () => worker.stop());
 

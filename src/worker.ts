@@ -3,7 +3,7 @@
  * registered consumer until SIGTERM, then stops gracefully (WORKER_SHUTDOWN_GRACE_MS).
  */
 import { loadConfig } from './config.js';
-import { registeredConsumers } from './consumers/index.js';
+import { periodicSweeps, registeredConsumers } from './consumers/index.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { Worker } from './events/worker.js';
 import { createLogger } from './log.js';
@@ -18,6 +18,10 @@ onShutdown('database server', () => server.stop());
 const pool = createPool(server.url, config.databasePoolMax, log);
 onShutdown('database pool', () => pool.end());
 
-const worker = new Worker({ pool, databaseUrl: server.url, consumers: await registeredConsumers({ config, pool }), settings: config.jobs, log });
+const worker = new Worker({ pool, databaseUrl: server.url, consumers: await registeredConsumers({ config, pool }),
+  periodic: periodicSweeps({ pool, log }),
+  settings: config.jobs,
+  log,
+});
 await worker.start();
 onShutdown('worker', () => worker.stop());

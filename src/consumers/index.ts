@@ -1,14 +1,17 @@
 /**
- * Every consumer the worker process runs. Each pipeline lives in its own folder
- * (documents/, journey/, decision-support/, fhir/) and is registered here. Jobs of
- * types not registered yet (the journey and rules jobs the triggers record) wait,
- * durably, in the queue.
+ * Every consumer the worker process runs, and the pipelines' periodic sweeps. Each
+ * pipeline lives in its own folder (documents/, journey/, decision-support/) and is
+ * registered here.
  */
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Consumer } from '../events/consumer.js';
+import type { Logger } from '../log.js';
 import { createExtractor, createOcr, createStorage } from '../providers/index.js';
+import { decisionSupportConsumer } from './decision-support/consumer.js';
+import { dailySweep } from './decision-support/daily-sweep.js';
 import { processDocumentConsumer } from './documents/process-document.js';
+import { journeyConsumer } from './journey/consumer.js';
 
 export async function registeredConsumers(deps: { config: Config; pool: Pool }): Promise<Consumer[]> {
   const { config, pool } = deps;
@@ -20,5 +23,16 @@ export async function registeredConsumers(deps: { config: Config; pool: Pool }):
       extractor: await createExtractor(config),
       settings: config.documents,
     }),
+    journeyConsumer({ pool }),
+    decisionSupportConsumer({ pool }),
   ];
+}
+
+/**
+ * The daily rules sweep, checked hourly: it claims the UTC day in the database, so
+ * however many workers (and the cron job) try, it runs once a day, within an hour of
+ * midnight UTC when a worker is up.
+ */
+export function periodicSweeps(deps: { pool: Pool; log: Logger }): { everyMs: number; run: () => Promise<unknown> }[] {
+  return [{ everyMs: 60 * 60 * 1000, run: () => dailySweep(deps.pool, deps.log) }];
 }

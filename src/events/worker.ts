@@ -49,6 +49,8 @@ export interface WorkerOptions {
   workerId?: string;
   /** Rescue expired leases and prune old jobs on timers (default true). */
   maintenance?: boolean;
+  /** Pipelines' own periodic sweeps (e.g. the daily rules sweep); each must not throw. */
+  periodic?: { everyMs: number; run: () => Promise<unknown> }[];
 }
 
 export interface WorkerStats {
@@ -150,6 +152,10 @@ export class Worker {
       this.every(Math.max(500, Math.floor(settings.leaseMs / 2)), () => this.rescue());
       this.every(PRUNE_EVERY_MS, () => this.prune());
       await this.rescue();
+    }
+    for (const task of this.options.periodic ?? []) {
+      this.every(task.everyMs, task.run);
+      void task.run();
     }
     log.info({ worker_id: this.id, types: this.types }, 'worker started');
     this.wake();

@@ -1,0 +1,56 @@
+/**
+ * The daily sweep for time-based rules: an immunisation falls due on a birthday, with
+ * no data changing. Once per UTC day (whoever runs first: the cron job every 5
+ * minutes on Render, or a worker's hourly timer), every live profile with a birth
+ * date gets an `evaluate_rules` job, deduplicated against one already pending.
+ */
+import type { Pool } from '../../db/pool.js';
+import type { Logger } from '../../log.js';
+import { EVALUATE_RULES } from './consumer.js';
+
+export const DAILY_SWEEP = 'cds_daily';
+
+/** How many profiles were queued, or null when today's sweep had already run. */
+export async function runDailySweep(pool: Pool, today: Date = new Date()): Promise<number | null> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const claimed = await client.query(
+      `insert into private.sweep_runs (name, period) values ($1::text, $2::date) on conflict do nothing`,
+      [DAILY_SWEEP, today.toISOString().slice(0, 10)],
+    );
+    if (claimed.rowCount === 0) {
+      await client.query('rollback');
+      return null;
+    }
+    // Only when some enabled rule is time-based; otherwise nothing can have changed.
+    const { rowCount } = await client.query(
+      `insert into public.job_queue (type, payload, dedupe_key)
+       select $1::text, jsonb_build_object('profile_id', p.id), p.id::text
+       from public.profiles p
+       where p.archived_at is null and p.birth_date is not null
+         and exists (select 1 from public.cds_rules r where r.enabled and r.time_based)
+       on conflict (type, dedupe_key) where dedupe_key is not null and status = 'pending' do nothing`,
+      [EVALUATE_RULES],
+    );
+    await client.query('commit');
+    return rowCount ?? 0;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The sweep as a timer or the cron job runs it: logs, never throws; false when it failed. */
+export async function dailySweep(pool: Pool, log: Logger): Promise<boolean> {
+  try {
+    const queued = await runDailySweep(pool);
+    if (queued !== null) log.info({ queued }, 'daily decision-support sweep queued profiles');
+    return true;
+  } catch (error) {
+    log.warn({ err: { message: (error as Error).message } }, 'daily decision-support sweep failed');
+    return false;
+  }
+}
