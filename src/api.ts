@@ -2,11 +2,10 @@
  * `npm run api`: the api alone (Render's web service). Migrations are the
  * pre-deploy step's job, so a replica never races a schema change at boot.
  */
-import path from 'node:path';
 import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { createPool, resolveDatabase } from './db/pool.js';
-import { listen } from './http/server.js';
+import { startApi } from './http/start-api.js';
 import { installShutdown } from './shutdown.js';
 
 const config = loadConfig();
@@ -18,6 +17,6 @@ onShutdown('database server', () => server.stop());
 const pool = createPool(server.url, config.databasePoolMax, log);
 onShutdown('database pool', () => pool.end());
 
-const api = await listen({ pool, log, migrationsDir: path.join(config.projectRoot, 'supabase', 'migrations') }, config.port);
+const api = await startApi(config, pool, log);
 onShutdown('api', () => api.close());
 log.info({ port: api.port }, 'api listening');

@@ -30,6 +30,37 @@ export interface Config {
   projectRoot: string;
   jobs: JobSettings;
   documents: DocumentSettings;
+  auth: AuthSettings;
+  http: HttpSettings;
+}
+
+export interface AuthSettings {
+  /** Supabase's JWT secret (HS256 tokens). Unset locally: a random secret kept in devSecretFile. */
+  jwtSecret: string | undefined;
+  /** JWKS URL for asymmetric Supabase signing keys (RS256/ES256), fetched and cached. */
+  jwksUrl: string | undefined;
+  /** Expected `aud` of user tokens (Supabase: authenticated). */
+  audience: string;
+  /** Expected `iss` when set (Supabase: https://<project>.supabase.co/auth/v1). */
+  issuer: string | undefined;
+  /** Where the local development secret lives when jwtSecret is unset (git-ignored). */
+  devSecretFile: string;
+  /** Whether the dev secret may be used (never on Render). */
+  allowDevSecret: boolean;
+}
+
+export interface HttpSettings {
+  /** Origins allowed by CORS; empty: none (same-origin and non-browser clients only). */
+  corsOrigins: string[];
+  /** Largest JSON body accepted. */
+  jsonLimitBytes: number;
+  /** Requests per minute, per signed-in user and per client IP (shared by all instances). */
+  rateLimitPerUser: number;
+  rateLimitPerIp: number;
+  /** Uploads per minute per user (each one is stored and processed). */
+  uploadRateLimitPerUser: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>` (Render web services are public). */
+  metricsToken: string | undefined;
 }
 
 export interface DocumentSettings {
@@ -165,6 +196,44 @@ function documentSettings(env: Env): DocumentSettings {
   };
 }
 
+function authSettings(env: Env): AuthSettings {
+  const jwtSecret = text(env, 'SUPABASE_JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('SUPABASE_JWT_SECRET', 'must be at least 32 characters (Supabase secrets are longer)');
+  }
+  const jwksUrl = httpUrl(env, 'SUPABASE_JWKS_URL');
+  // Render sets RENDER=true: there a missing secret is a deployment mistake, not a
+  // cue to invent one.
+  const onRender = text(env, 'RENDER') !== undefined;
+  if (onRender && !jwtSecret && !jwksUrl) {
+    throw new ConfigError('SUPABASE_JWT_SECRET', 'or SUPABASE_JWKS_URL is required on Render');
+  }
+  return {
+    jwtSecret,
+    jwksUrl,
+    audience: text(env, 'JWT_AUDIENCE') ?? 'authenticated',
+    issuer: text(env, 'JWT_ISSUER'),
+    devSecretFile: path.join(projectRoot, '.data', 'jwt-secret'),
+    allowDevSecret: !onRender,
+  };
+}
+
+function httpSettings(env: Env): HttpSettings {
+  const origins = text(env, 'CORS_ORIGINS');
+  const corsOrigins = origins ? origins.split(',').map((o) => o.trim()).filter(Boolean) : [];
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin (scheme://host[:port])`);
+  }
+  return {
+    corsOrigins,
+    jsonLimitBytes: integer(env, 'HTTP_JSON_LIMIT_KB', 100, 1, 10_240) * 1024,
+    rateLimitPerUser: integer(env, 'RATE_LIMIT_PER_USER_PER_MINUTE', 600, 1, 1_000_000),
+    rateLimitPerIp: integer(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 1200, 1, 1_000_000),
+    uploadRateLimitPerUser: integer(env, 'UPLOAD_RATE_LIMIT_PER_USER_PER_MINUTE', 30, 1, 100_000),
+    metricsToken: text(env, 'METRICS_TOKEN'),
+  };
+}
+
 function logLevel(env: Env, name: string): LogLevel {
   const raw = text(env, name)?.toLowerCase() ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
@@ -188,6 +257,8 @@ export function loadConfig(env: Env = process.env): Config {
     seedDemoData: boolean(env, 'SEED_DEMO_DATA', true),
     projectRoot,
     documents: documentSettings(env),
+    auth: authSettings(env),
+    http: httpSettings(env),
     jobs: {
       leaseMs: integer(env, 'JOB_LEASE_SECONDS', 60, 1, 86_400) * 1000,
       pollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 1000, 50, 600_000),

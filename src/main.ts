@@ -10,7 +10,9 @@ import { createLogger } from './log.js';
 import { migrate } from './db/migrations.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { loadSeed } from './db/seed.js';
-import { listen } from './http/server.js';
+import { createJobMetrics } from './events/job-metrics.js';
+import { createMetrics } from './http/metrics.js';
+import { startApi } from './http/start-api.js';
 import { periodicSweeps, registeredConsumers } from './consumers/index.js';
 import { Worker } from './events/worker.js';
 import { installShutdown } from './shutdown.js';
@@ -38,14 +40,17 @@ try {
   client.release();
 }
 
+// One metrics registry for the api and the worker sharing this process.
+const metrics = createMetrics({ pool, bearerToken: config.http.metricsToken });
 const worker = new Worker({ pool, databaseUrl: server.url, consumers: await registeredConsumers({ config, pool }),
   periodic: periodicSweeps({ pool, log }),
+  onJobSettled: createJobMetrics(metrics.registry).onJobSettled,
   settings: config.jobs,
   log,
 });
 await worker.start();
 onShutdown('worker', () => worker.stop());
 
-const api = await listen({ pool, log, migrationsDir }, config.port);
+const api = await startApi(config, pool, log, metrics);
 onShutdown('api', () => api.close());
 log.info({ port: api.port, embedded_database: server.embedded }, `api listening on http://localhost:${api.port}`);

@@ -51,6 +51,8 @@ export interface WorkerOptions {
   maintenance?: boolean;
   /** Pipelines' own periodic sweeps (e.g. the daily rules sweep); each must not throw. */
   periodic?: { everyMs: number; run: () => Promise<unknown> }[];
+  /** Called once a job's outcome is written (e.g. createJobMetrics(registry).onJobSettled); seconds = handler run time. */
+  onJobSettled?: (type: string, outcome: 'completed' | 'failed' | 'retried', seconds: number) => void;
 }
 
 export interface WorkerStats {
@@ -80,8 +82,8 @@ const PRUNE_EVERY_MS = 10 * 60 * 1000;
 export class Worker {
   readonly id: string;
   private readonly lanes = new Map<string, Lane>();
-  private readonly completer: Batcher<{ id: string; result: unknown }>;
-  private readonly failer: Batcher<FailedAttempt & { type: string }>;
+  private readonly completer: Batcher<{ id: string; result: unknown; type: string; seconds: number }>;
+  private readonly failer: Batcher<FailedAttempt & { type: string; seconds: number }>;
   private readonly runs = new Set<Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private listener: Listener | undefined;
@@ -304,7 +306,7 @@ export class Worker {
       };
       const result = await consumer.handle(payload === job.payload ? job : { ...job, payload }, context);
       if (!lane.held.delete(job.id)) return; // lease lost meanwhile: its new holder acks
-      this.completer.add({ id: job.id, result });
+      this.completer.add({ id: job.id, result, type: job.type, seconds: (performance.now() - started) / 1000 });
       if (this.debug) jobLog().debug({ ms: Math.round(performance.now() - started) }, 'job completed');
     } catch (error) {
       if (!lane.held.delete(job.id)) return;
@@ -316,6 +318,7 @@ export class Worker {
         error: permanent ? `${error.code}: ${error.message}` : message,
         delayMs: backoffDelay(job.retryCount, consumer.backoff),
         permanent,
+        seconds: (performance.now() - started) / 1000,
       });
       // The message stays in the job row (service role only); logs get its kind.
       jobLog().warn(
@@ -328,15 +331,18 @@ export class Worker {
     }
   }
 
-  private async complete(items: { id: string; result: unknown }[]): Promise<void> {
+  private async complete(items: { id: string; result: unknown; type: string; seconds: number }[]): Promise<void> {
     await completeJobs(this.queue, this.id, items, this.options.settings.completedRetentionHours > 0);
     this.counts.completed += items.length;
+    for (const i of items) this.settled(i.type, 'completed', i.seconds);
   }
 
-  private async fail(items: (FailedAttempt & { type: string })[]): Promise<void> {
+  private async fail(items: (FailedAttempt & { type: string; seconds: number })[]): Promise<void> {
     const outcomes = await failJobs(this.queue, this.id, items);
     const types = new Map(items.map((i) => [i.id, i.type]));
+    const seconds = new Map(items.map((i) => [i.id, i.seconds]));
     for (const o of outcomes) {
+      this.settled(types.get(o.id) ?? 'unknown', o.status === 'failed' ? 'failed' : 'retried', seconds.get(o.id) ?? 0);
       if (o.status === 'failed') {
         this.counts.failed++;
         continue;
@@ -345,6 +351,15 @@ export class Worker {
       // No insert announces a retry: wake up when it falls due instead of at the next poll.
       const type = types.get(o.id);
       if (type) this.wakeAt(o.runAt, type);
+    }
+  }
+
+  /** A throwing hook must not fail the acknowledgement (ack() would retry and count twice). */
+  private settled(type: string, outcome: 'completed' | 'failed' | 'retried', seconds: number): void {
+    try {
+      this.options.onJobSettled?.(type, outcome, seconds);
+    } catch {
+      // Metrics are best effort.
     }
   }
 

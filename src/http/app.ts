@@ -1,22 +1,49 @@
 /**
  * The api's Koa app, built by a factory so tests drive it without a port.
+ *
+ *   request id + access log → problem+json errors → security headers, CORS → metrics
+ *   → JSON body (size-limited) → routes (each: auth → rate limit → validate → handler → audit)
  */
 import { randomUUID } from 'node:crypto';
+import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
+import Router from '@koa/router';
 import Koa from 'koa';
+import type { DocumentSettings, HttpSettings } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
+import type { FileStorage } from '../providers/storage/types.js';
+import { apiRoutes } from './api/index.js';
+import { cacheVerifiedTokens } from './auth/token-cache.js';
+import type { TokenVerifier } from './auth/tokens.js';
+import { createMetrics, type HttpMetrics } from './metrics.js';
+import { AuditWriter } from './audit.js';
+import { buildOpenApi } from './openapi.js';
 import { errorMiddleware } from './problem.js';
+import { RateLimiter } from './rate-limit.js';
+import { mountRoutes } from './route.js';
 import { healthRoutes } from './routes/health.js';
+import { readyRoutes } from './routes/ready.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
   pool: Pool;
   log: Logger;
   migrationsDir: string;
+  verifier: TokenVerifier;
+  storage: FileStorage;
+  http: HttpSettings;
+  documents: Pick<DocumentSettings, 'maxBytes'>;
+  version?: string;
+  /** Metrics made by the caller (so a worker in the same process can add its job metrics). */
+  metrics?: HttpMetrics;
 }
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = true; // Render terminates TLS in front of us
+  // Trust only the address Render's proxy appended, not what a client wrote before it.
+  app.maxIpsCount = 1;
   // Errors are answered by errorMiddleware; Koa's own handler would print them again.
   app.silent = true;
 
@@ -28,16 +55,46 @@ export function createApp(deps: AppDeps): Koa {
     try {
       await next();
     } finally {
-      // Method, route and status only: a path or query may carry ids worth hiding later.
+      // The route pattern, not the path: paths carry profile and document ids.
       deps.log.info(
-        { request_id: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+        { request_id: ctx.state.requestId, method: ctx.method, route: ctx.state.route ?? 'unmatched', status: ctx.status, ms: Math.round(performance.now() - started) },
         'request',
       );
     }
   });
+  // Outside the error middleware, so it records the final status of every request.
+  const metrics = deps.metrics ?? createMetrics({ pool: deps.pool, bearerToken: deps.http.metricsToken });
+  app.use(metrics.middleware);
   app.use(errorMiddleware(deps.log));
+  app.use(securityHeaders());
+  if (deps.http.corsOrigins.length > 0) {
+    const allowed = new Set(deps.http.corsOrigins);
+    app.use(cors({
+      origin: (ctx) => (allowed.has('*') || allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After'],
+      maxAge: 600,
+    }));
+  }
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.http.jsonLimitBytes, encoding: 'utf-8' }));
 
-  const health = healthRoutes(deps);
-  app.use(health.routes()).use(health.allowedMethods());
+  const routes = apiRoutes({ pool: deps.pool, storage: deps.storage, maxUploadBytes: deps.documents.maxBytes });
+  const openapi = buildOpenApi(routes, { version: deps.version ?? '0.1.0' });
+  const router = new Router();
+  router.get('/openapi.json', (ctx) => {
+    ctx.state.route = '/openapi.json';
+    ctx.body = openapi;
+  });
+  router.get('/metrics', metrics.handler);
+  mountRoutes(router, routes, {
+    pool: deps.pool,
+    auditWriter: new AuditWriter(deps.pool),
+    rateLimiter: new RateLimiter(deps.pool, (error) => deps.log.warn({ err: { message: error.message } }, 'rate-limit sync failed')),
+    log: deps.log,
+    verifier: cacheVerifiedTokens(deps.verifier),
+    limits: { perUser: deps.http.rateLimitPerUser, perIp: deps.http.rateLimitPerIp, uploadsPerUser: deps.http.uploadRateLimitPerUser },
+  });
+  for (const extra of [healthRoutes(deps), readyRoutes(deps)]) app.use(extra.routes()).use(extra.allowedMethods());
+  app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

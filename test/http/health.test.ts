@@ -2,15 +2,13 @@ import * as assert from 'uvu/assert';
 import pg from 'pg';
 import request from 'supertest';
 import { createApp } from '../../src/http/app.js';
-import { createLogger } from '../../src/log.js';
-import { migrationsDir } from '../helpers/database.js';
+import { testAppDeps } from '../helpers/api.js';
 import { databaseSuite } from '../helpers/suite.js';
 
 const test = databaseSuite('GET /healthz');
-const log = createLogger('silent');
 
 test('answers 200 with the database up and no migration pending', async ({ db }) => {
-  const app = createApp({ pool: db.pool, log, migrationsDir });
+  const app = createApp((await testAppDeps(db.pool)).deps);
   const res = await request(app.callback()).get('/healthz');
   assert.is(res.status, 200);
   assert.is(res.body.status, 'ok');
@@ -22,7 +20,7 @@ test('answers 200 with the database up and no migration pending', async ({ db })
 
 test('answers 503 when the database is unreachable', async () => {
   const dead = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 500 });
-  const app = createApp({ pool: dead, log, migrationsDir });
+  const app = createApp((await testAppDeps(dead)).deps);
   const res = await request(app.callback()).get('/healthz');
   assert.is(res.status, 503);
   assert.equal(res.body, { status: 'database_unreachable', database: { status: 'down' } });
@@ -30,7 +28,7 @@ test('answers 503 when the database is unreachable', async () => {
 });
 
 test('an unknown route is a problem+json 404 with a stable code', async ({ db }) => {
-  const app = createApp({ pool: db.pool, log, migrationsDir });
+  const app = createApp((await testAppDeps(db.pool)).deps);
   const res = await request(app.callback()).get('/nope').set('x-request-id', 'req-123');
   assert.is(res.status, 404);
   assert.match(res.headers['content-type'] ?? '', /application\/problem\+json/);

@@ -1,0 +1,180 @@
+/**
+ * Routes as data: each one declares its method, path, auth, input and output schemas
+ * (zod) and a handler. `mountRoutes` turns them into @koa/router routes with one
+ * pipeline — authenticate, rate-limit, validate, run, audit — and `openapi.ts` turns
+ * the same declarations into the OpenAPI document, so the docs cannot drift from the
+ * code.
+ */
+import Router from '@koa/router';
+import type Koa from 'koa';
+import type { ZodType } from 'zod';
+import { withCaller, type Caller } from '../db/as-caller.js';
+import type { Pool, PoolClient } from '../db/pool.js';
+import type { Logger } from '../log.js';
+import { outcomeOf, type AuditEntry, type AuditOutcome, type AuditWriter } from './audit.js';
+import { AuthUnavailableError, bearerToken, type TokenVerifier } from './auth/tokens.js';
+import { HttpProblem } from './problem.js';
+import type { RateLimiter, RateLimitKey } from './rate-limit.js';
+
+/** user: a signed-in person (role authenticated); service: the service role only; public: no token needed. */
+export type AuthMode = 'user' | 'service' | 'public';
+
+export interface RouteResponse {
+  description: string;
+  schema?: ZodType;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+export interface RouteContext<P, Q, B> {
+  koa: Koa.Context;
+  params: P;
+  query: Q;
+  body: B;
+  caller: Caller | null;
+  /** The signed-in user's id (null for public routes and service tokens). */
+  userId: string | null;
+  /** Runs `work` in one transaction as the caller: RLS decides what it sees and may change. */
+  db<T>(work: (client: PoolClient) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` as the api's own database role, bypassing RLS. Only for what the
+   * route has already authorised under RLS and the caller's role may not do itself
+   * (enqueue a job, write a document's storage path): each use says why.
+   */
+  asService<T>(work: (client: PoolClient) => Promise<T>): Promise<T>;
+  audit(entry: AuditEntry): void;
+}
+
+export interface RouteDefinition<P = unknown, Q = unknown, B = unknown> {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  /** @koa/router path, e.g. /api/profiles/:profileId */
+  path: string;
+  operationId: string;
+  summary: string;
+  tags: string[];
+  auth: AuthMode;
+  params?: ZodType<P>;
+  query?: ZodType<Q>;
+  body?: ZodType<B>;
+  /** A multipart/form-data body (documented; the handler reads the stream itself). */
+  multipart?: { fileField: string; description: string };
+  responses: Record<number, RouteResponse>;
+  /** Extra per-user limit for expensive routes (uploads). */
+  rateLimit?: 'upload';
+  handle(ctx: RouteContext<P, Q, B>): Promise<void>;
+}
+
+// Route lists mix definitions of different input types; each is checked where it is written.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteDefinition<any, any, any>;
+
+export function defineRoute<P = unknown, Q = unknown, B = unknown>(route: RouteDefinition<P, Q, B>): AnyRoute {
+  return route as AnyRoute;
+}
+
+export interface RouteDeps {
+  pool: Pool;
+  auditWriter: AuditWriter;
+  rateLimiter: RateLimiter;
+  log: Logger;
+  verifier: TokenVerifier;
+  limits: { perUser: number; perIp: number; uploadsPerUser: number };
+}
+
+function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: 'path' | 'query' | 'body'): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new HttpProblem(400, 'validation_failed', `invalid ${where === 'path' ? 'path parameter' : where}`, {
+    errors: result.error.issues.map((issue) => ({ in: where, path: issue.path.join('.'), message: issue.message })),
+  });
+}
+
+async function authenticate(route: AnyRoute, koa: Koa.Context, verifier: TokenVerifier): Promise<{ caller: Caller | null; userId: string | null }> {
+  if (route.auth === 'public') return { caller: null, userId: null };
+  const token = bearerToken(koa.get('authorization') || undefined);
+  if (!token) throw new HttpProblem(401, 'token_missing', 'sign in: an Authorization: Bearer <token> header is required');
+  let verified;
+  try {
+    verified = await verifier.verify(token);
+  } catch (error) {
+    // Signing keys unreachable: a 503 (retry), not a 401 that would end a valid session.
+    if (error instanceof AuthUnavailableError) {
+      throw new HttpProblem(503, 'auth_unavailable', 'sign-in keys are temporarily unavailable; retry shortly')
+        .withHeaders({ 'Retry-After': String(error.retryAfterSeconds) });
+    }
+    throw error;
+  }
+  const role = verified.caller.role;
+  if (route.auth === 'user' && role !== 'authenticated') {
+    throw new HttpProblem(403, 'role_not_allowed', `this endpoint is for signed-in users, not the ${role} role`);
+  }
+  if (route.auth === 'service' && role !== 'service_role') {
+    throw new HttpProblem(403, 'service_role_required', 'this endpoint is for the service role only');
+  }
+  return { caller: verified.caller, userId: verified.userId };
+}
+
+export function mountRoutes(router: Router, routes: AnyRoute[], deps: RouteDeps): void {
+  for (const route of routes) {
+    router[route.method](route.operationId, route.path, async (koa) => {
+      koa.state.route = route.path;
+      const audit: AuditEntry[] = [];
+      let identity: { caller: Caller | null; userId: string | null } = { caller: null, userId: null };
+      let failure: unknown;
+      const auditContext = (outcome: AuditOutcome) => ({
+        userId: identity.userId,
+        isService: identity.caller?.role === 'service_role',
+        requestId: String(koa.state.requestId),
+        outcome,
+      });
+      try {
+        identity = await authenticate(route, koa, deps.verifier);
+        if (route.auth !== 'public') {
+          const keys: RateLimitKey[] = [{ key: `ip:${koa.ip}`, limit: deps.limits.perIp }];
+          if (identity.userId) keys.push({ key: `user:${identity.userId}`, limit: deps.limits.perUser });
+          if (identity.userId && route.rateLimit === 'upload') keys.push({ key: `upload:${identity.userId}`, limit: deps.limits.uploadsPerUser });
+          deps.rateLimiter.hit(keys);
+        }
+        const caller = identity.caller;
+        const context: RouteContext<unknown, unknown, unknown> = {
+          koa,
+          params: parse(route.params, koa.params, 'path'),
+          query: parse(route.query, koa.query, 'query'),
+          body: parse(route.body, (koa.request as { body?: unknown }).body, 'body'),
+          caller,
+          userId: identity.userId,
+          db: (work) => {
+            if (!caller) throw new Error(`route ${route.operationId} is public and has no caller to run as`);
+            return withCaller(deps.pool, caller, work);
+          },
+          asService: async (work) => {
+            const client = await deps.pool.connect();
+            try {
+              await client.query('begin');
+              const result = await work(client);
+              await client.query('commit');
+              return result;
+            } catch (error) {
+              await client.query('rollback').catch(() => {});
+              throw error;
+            } finally {
+              client.release();
+            }
+          },
+          audit: (entry) => audit.push(entry),
+        };
+        await route.handle(context);
+      } catch (error) {
+        failure = error;
+        throw error;
+      } finally {
+        if (audit.length > 0) {
+          // A thrown error carries its status (the error middleware sets it later).
+          const status = failure === undefined ? koa.status : Number((failure as { status?: unknown }).status ?? 500);
+          await deps.auditWriter.write(audit, auditContext(outcomeOf(status))).catch((error: Error) => deps.log.error({ request_id: koa.state.requestId, err: { message: error.message } }, 'audit write failed'));
+        }
+      }
+    });
+  }
+}

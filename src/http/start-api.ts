@@ -1,0 +1,43 @@
+/**
+ * The api as `npm run api` and `npm start` run it: dependencies from the config,
+ * listening on PORT, pruning the rate-limit windows every five minutes.
+ */
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { Pool } from '../db/pool.js';
+import type { Logger } from '../log.js';
+import { createStorage } from '../providers/index.js';
+import { createTokenVerifier } from './auth/tokens.js';
+import type { HttpMetrics } from './metrics.js';
+import { pruneRateLimits } from './rate-limit.js';
+import { listen } from './server.js';
+
+const PRUNE_EVERY_MS = 5 * 60 * 1000;
+
+export async function startApi(config: Config, pool: Pool, log: Logger, metrics?: HttpMetrics) {
+  const api = await listen(
+    {
+      pool,
+      log,
+      migrationsDir: path.join(config.projectRoot, 'supabase', 'migrations'),
+      verifier: await createTokenVerifier(config.auth),
+      storage: createStorage(config),
+      http: config.http,
+      documents: config.documents,
+      metrics,
+    },
+    config.port,
+  );
+  const timer = setInterval(() => {
+    pruneRateLimits(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'pruning rate limits failed'));
+  }, PRUNE_EVERY_MS);
+  timer.unref();
+  return {
+    port: api.port,
+    server: api.server,
+    async close() {
+      clearInterval(timer);
+      await api.close();
+    },
+  };
+}
