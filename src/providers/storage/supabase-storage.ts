@@ -5,6 +5,7 @@
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import type { WebSocketLikeConstructor } from '@supabase/realtime-js';
+import type { Readable } from 'node:stream';
 import WebSocket from 'ws';
 import { StorageError } from './local-storage.js';
 import type { FileStorage } from './types.js';
@@ -28,6 +29,29 @@ export class SupabaseStorage implements FileStorage {
   async put(objectPath: string, bytes: Uint8Array, mediaType: string): Promise<void> {
     const { error } = await this.client.storage.from(this.bucket).upload(objectPath, bytes, { contentType: mediaType, upsert: true });
     if (error) throw new StorageError('storage_failed', `upload failed: ${error.message}`);
+  }
+
+  /**
+   * Streams the body to Supabase Storage: storage-js passes a Node Readable straight to
+   * fetch (undici on Node 20 sends any async iterable as a chunked body, `duplex: 'half'`
+   * is required for that), so memory stays at a few stream chunks (~64 KiB each), not the
+   * file size. When `body` errors mid-way, fetch aborts the request and Storage never
+   * creates the object. Standard (non-resumable) uploads are fine up to our 25 MB default;
+   * Supabase recommends its TUS resumable endpoint only above ~6 MB on flaky client links,
+   * which does not apply to this server-to-Storage hop.
+   */
+  async putStream(objectPath: string, body: Readable, mediaType: string): Promise<void> {
+    // A body that fails before fetch starts reading it would otherwise be an unhandled
+    // 'error' event (a crash); fetch sees the destroyed stream and rejects.
+    body.on('error', () => undefined);
+    const { error } = await this.client.storage
+      .from(this.bucket)
+      .upload(objectPath, body, { contentType: mediaType, upsert: true, duplex: 'half' });
+    if (error) {
+      // The body's own failure (client gone, size limit) is what the caller acts on.
+      if (body.errored) throw body.errored;
+      throw new StorageError('storage_failed', `upload failed: ${error.message}`);
+    }
   }
 
   async get(objectPath: string): Promise<Uint8Array> {

@@ -1,0 +1,23 @@
+/** Every /api route, in the order the OpenAPI document lists them. */
+import type { Pool } from '../../db/pool.js';
+import type { FileStorage } from '../../providers/storage/types.js';
+import type { AnyRoute } from '../route.js';
+import { auditTrailRoutes } from './audit-trail.js';
+import { grantRoutes } from './grants.js';
+import { providerPortalRoutes } from './provider-portal.js';
+import { alertRoutes } from './alerts.js';
+import { documentRoutes } from './documents.js';
+import { jobRoutes } from './jobs.js';
+import { journeyRoutes } from './journey.js';
+import { profileRoutes } from './profiles.js';
+import { reportRoutes } from './reports.js';
+
+export interface ApiDeps {
+  pool: Pool;
+  storage: FileStorage;
+  maxUploadBytes: number;
+}
+
+export function apiRoutes(deps: ApiDeps): AnyRoute[] {
+  return [...profileRoutes(), ...documentRoutes({ storage: deps.storage, maxUploadBytes: deps.maxUploadBytes }), ...jobRoutes(), ...journeyRoutes(), ...alertRoutes(), ...reportRoutes(), ...grantRoutes(), ...providerPortalRoutes(), ...auditTrailRoutes()];
+}
