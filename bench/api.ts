@@ -1,0 +1,123 @@
+/**
+ * `npm run bench:api`: the api under load, on real Postgres (DATABASE_URL or the
+ * embedded one, in a throwaway database), through a real port.
+ *
+ *   journey   GET /api/healthcare-journey for a profile with 10,000 records,
+ *             50 connections for 20 s (autocannon). Goal: p99 ≤ 50 ms.
+ *   uploads   100 one-page PDFs uploaded at once: all accepted (202), peak RSS.
+ *
+ * Usage: npm run bench:api [-- <seconds> <connections>]
+ * Last line: {"rps", "p50_ms", "p99_ms", "uploads_accepted", "peak_rss_mb", …}. Not part of `npm test`.
+ */
+import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { evaluateProfile } from '../src/consumers/decision-support/evaluate-profile.js';
+import { rebuildJourney } from '../src/consumers/journey/recompute.js';
+import { createPool } from '../src/db/pool.js';
+import { createTokenVerifier, mintToken } from '../src/http/auth/tokens.js';
+import { listen } from '../src/http/server.js';
+import { createLogger } from '../src/log.js';
+import { LocalStorage } from '../src/providers/storage/local-storage.js';
+import { sampleLabReport, toPdf } from '../test/fixtures/documents.js';
+import { round, table } from './stats.js';
+import { throwawayDatabase } from './throwaway-database.js';
+
+const SECONDS = Number(process.argv[2] ?? 20);
+const CONNECTIONS = Number(process.argv[3] ?? 50);
+const RECORDS = 10_000;
+const UPLOADS = 100;
+
+const config = loadConfig();
+const log = createLogger('error', 'bench');
+const database = await throwawayDatabase(config, log);
+const pool = createPool(database.url, config.databasePoolMax, log);
+const storageDir = await mkdtemp(path.join(tmpdir(), 'guardian-bench-api-'));
+const auth = { ...config.auth, jwtSecret: `bench-${randomUUID()}-secret-0123456789` };
+
+// A person with 10,000 records: results over ~4.5 years (9,000), medications (500), problems (500).
+const user = randomUUID();
+await pool.query(`insert into auth.users (id, aud, role, email) values ($1::uuid, 'authenticated', 'authenticated', 'bench@example.test')`, [user]);
+const profile = (await pool.query<{ id: string }>(
+  `insert into public.profiles (owner_id, display_name, relationship, birth_date) values ($1::uuid, 'Bench', 'self', '1970-01-01') returning id`, [user],
+)).rows[0]!.id;
+await pool.query(
+  `insert into public.observations (profile_id, name, value_numeric, unit, reference_low, reference_high, effective_at)
+   select $1::uuid, 'Analyte ' || (g % 40), 40 + g % 40, 'U/L', 40, 70, timestamptz '2026-01-01' - g * interval '4 hours'
+   from generate_series(1, 9000) g`, [profile]);
+await pool.query(
+  `insert into public.medications (profile_id, name, status, start_date)
+   select $1::uuid, 'Medicine ' || g, case when g % 50 = 0 then 'active' else 'completed' end, date '2026-01-01' - g
+   from generate_series(1, 500) g`, [profile]);
+await pool.query(
+  `insert into public.conditions (profile_id, name, clinical_status) select $1::uuid, 'Condition ' || g, 'resolved' from generate_series(1, 500) g`, [profile]);
+await rebuildJourney(pool, profile);
+await evaluateProfile(pool, profile);
+await pool.query('analyze');
+
+const api = await listen({
+  pool,
+  log,
+  migrationsDir: path.join(config.projectRoot, 'supabase', 'migrations'),
+  verifier: await createTokenVerifier(auth),
+  storage: new LocalStorage(storageDir),
+  // Limits out of the way: this measures the endpoint, not the limiter's refusals.
+  http: { ...config.http, rateLimitPerUser: 10_000_000, rateLimitPerIp: 10_000_000, uploadRateLimitPerUser: 10_000 },
+  documents: config.documents,
+}, 0);
+const token = await mintToken(auth, { userId: user, expiresInSeconds: 3600 });
+const base = `http://127.0.0.1:${api.port}`;
+
+let peakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 25);
+
+const journeyUrl = `${base}/api/healthcare-journey?profile=${profile}`;
+const probe = await fetch(journeyUrl, { headers: { Authorization: `Bearer ${token}` } });
+if (probe.status !== 200) throw new Error(`journey endpoint answered ${probe.status}: ${await probe.text()}`);
+// autocannon in its own worker thread: in the server's event loop it would compete with the api.
+const result = await autocannon({ url: journeyUrl, connections: CONNECTIONS, duration: SECONDS, workers: 1, headers: { Authorization: `Bearer ${token}` } });
+const non2xx = result.non2xx + result.errors;
+
+// 100 uploads at once, each the one-page PDF lab report (the worker, not running here,
+// would mark repeats as duplicates; acceptance is what is measured).
+const pdf = await toPdf(sampleLabReport());
+const pdfs = Array.from({ length: UPLOADS }, () => pdf);
+const rssBefore = process.memoryUsage().rss;
+const started = performance.now();
+const statuses = await Promise.all(pdfs.map(async (bytes, i) => {
+  const form = new FormData();
+  form.append('file', new Blob([bytes], { type: 'application/pdf' }), `report-${i}.pdf`);
+  const res = await fetch(`${base}/api/profiles/${profile}/documents`, { method: 'POST', body: form, headers: { Authorization: `Bearer ${token}` } });
+  await res.arrayBuffer();
+  return res.status;
+}));
+const uploadSeconds = (performance.now() - started) / 1000;
+clearInterval(sampler);
+const accepted = statuses.filter((s) => s === 202).length;
+
+await api.close();
+await pool.end();
+await database.drop();
+await rm(storageDir, { recursive: true, force: true });
+
+table(['GET /api/healthcare-journey (10,000 records)', 'connections', 'seconds', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx'], [
+  ['Guardian', CONNECTIONS, SECONDS, round(result.requests.average), result.latency.p50, result.latency.p99, non2xx],
+]);
+table(['uploads (one-page PDFs, at once)', 'sent', 'accepted 202', 'seconds', 'rss before MB', 'peak rss MB'], [
+  ['Guardian', UPLOADS, accepted, round(uploadSeconds, 1), round(rssBefore / 1048576), round(peakRss / 1048576)],
+]);
+console.log(JSON.stringify({
+  rps: round(result.requests.average),
+  p50_ms: result.latency.p50,
+  p99_ms: result.latency.p99,
+  uploads_accepted: accepted,
+  peak_rss_mb: round(peakRss / 1048576),
+  non2xx,
+  connections: CONNECTIONS,
+  seconds: SECONDS,
+  records: RECORDS,
+  upload_seconds: round(uploadSeconds, 1),
+}));
