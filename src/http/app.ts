@@ -10,6 +10,7 @@ import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { DocumentSettings, HttpSettings } from '../config.js';
+import { CallerPool } from '../db/caller-pool.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import type { FileStorage } from '../providers/storage/types.js';
@@ -37,6 +38,8 @@ export interface AppDeps {
   version?: string;
   /** Metrics made by the caller (so a worker in the same process can add its job metrics). */
   metrics?: HttpMetrics;
+  /** Connections for signed-in users' work (default: a pool of the same size on the same database). */
+  callerPool?: CallerPool;
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -86,8 +89,11 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = openapi;
   });
   router.get('/metrics', metrics.handler);
+  const poolOptions = (deps.pool as unknown as { options: { connectionString?: string; max?: number } }).options;
   mountRoutes(router, routes, {
     pool: deps.pool,
+    callerPool: deps.callerPool ?? new CallerPool(poolOptions.connectionString!, poolOptions.max ?? 10,
+      (error) => deps.log.warn({ err: { message: error.message } }, 'caller pool connection error')),
     auditWriter: new AuditWriter(deps.pool),
     rateLimiter: new RateLimiter(deps.pool, (error) => deps.log.warn({ err: { message: error.message } }, 'rate-limit sync failed')),
     log: deps.log,

@@ -9,7 +9,9 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type { ZodType } from 'zod';
 import { withCaller, type Caller } from '../db/as-caller.js';
+import type { CallerPool } from '../db/caller-pool.js';
 import type { Pool, PoolClient } from '../db/pool.js';
+import type { QueryResult, QueryResultRow } from 'pg';
 import type { Logger } from '../log.js';
 import { outcomeOf, type AuditEntry, type AuditOutcome, type AuditWriter } from './audit.js';
 import { AuthUnavailableError, bearerToken, type TokenVerifier } from './auth/tokens.js';
@@ -36,6 +38,8 @@ export interface RouteContext<P, Q, B> {
   userId: string | null;
   /** Runs `work` in one transaction as the caller: RLS decides what it sees and may change. */
   db<T>(work: (client: PoolClient) => Promise<T>): Promise<T>;
+  /** One read statement as the caller: the cheapest path (often one round trip). */
+  read<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<QueryResult<R>>;
   /**
    * Runs `work` as the api's own database role, bypassing RLS. Only for what the
    * route has already authorised under RLS and the caller's role may not do itself
@@ -74,6 +78,7 @@ export function defineRoute<P = unknown, Q = unknown, B = unknown>(route: RouteD
 
 export interface RouteDeps {
   pool: Pool;
+  callerPool: CallerPool;
   auditWriter: AuditWriter;
   rateLimiter: RateLimiter;
   log: Logger;
@@ -146,7 +151,13 @@ export function mountRoutes(router: Router, routes: AnyRoute[], deps: RouteDeps)
           userId: identity.userId,
           db: (work) => {
             if (!caller) throw new Error(`route ${route.operationId} is public and has no caller to run as`);
-            return withCaller(deps.pool, caller, work);
+            return caller.role === 'authenticated' ? deps.callerPool.transaction(caller, work) : withCaller(deps.pool, caller, work);
+          },
+          read: <R extends QueryResultRow>(sql: string, params: unknown[]) => {
+            if (!caller) throw new Error(`route ${route.operationId} is public and has no caller to run as`);
+            return caller.role === 'authenticated'
+              ? deps.callerPool.read<R>(caller, sql, params)
+              : withCaller(deps.pool, caller, (client) => client.query<R>(sql, params));
           },
           asService: async (work) => {
             const client = await deps.pool.connect();

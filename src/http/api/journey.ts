@@ -255,7 +255,7 @@ export function journeyRoutes(): AnyRoute[] {
       async handle(ctx) {
         const q = ctx.query;
         ctx.audit({ action: 'journey.read', profileId: q.profile, resourceType: 'journey', resourceId: q.profile });
-        const row = await ctx.db(async (c) => (await c.query<JourneyRow>(JOURNEY_SQL, [
+        const row = (await ctx.read<JourneyRow>(JOURNEY_SQL, [
           q.profile,
           q.from ? dayStart(q.from) : null,
           q.to ? dayStart(q.to, 1) : null,
@@ -264,7 +264,7 @@ export function journeyRoutes(): AnyRoute[] {
           q.cursor?.id ?? null,
           q.limit + 1,
           MAX_SERIES + 1,
-        ])).rows[0]!);
+        ])).rows[0]!;
         if (!row.head) throw profileNotFound();
         const entries = page(row.timeline, q.limit, (r) => r.id);
         ctx.koa.body = {
