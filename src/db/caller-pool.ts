@@ -29,8 +29,12 @@ export class CallerPool {
     this.pool.on('error', onError);
   }
 
-  /** One statement as the caller (role authenticated). */
-  async read<R extends pg.QueryResultRow>(caller: Caller, sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+  /**
+   * One statement as the caller (role authenticated). With a `name` it is prepared once
+   * per connection and its plan reused: safe across users, because the policies read
+   * the caller from the session's claims when the plan runs, not when it is made.
+   */
+  async read<R extends pg.QueryResultRow>(caller: Caller, sql: string, params: unknown[], name?: string): Promise<pg.QueryResult<R>> {
     assertAuthenticated(caller);
     const client = (await this.pool.connect()) as CallerClient;
     try {
@@ -40,7 +44,7 @@ export class CallerPool {
         assertRole(await client.query(`select set_config('request.jwt.claims', $1::text, false), current_user as role`, [claims]));
         client[CLAIMS] = claims;
       }
-      const result = await client.query<R>(sql, params);
+      const result = await client.query<R>(name ? { name, text: sql, values: params } : { text: sql, values: params });
       client.release();
       return result;
     } catch (error) {
