@@ -8,6 +8,7 @@
 import { loadConfig } from './config.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { dailySweep } from './consumers/decision-support/daily-sweep.js';
+import { strandedUploadSweep } from './consumers/documents/requeue-stranded.js';
 import { pruneSweep, rescueSweep } from './events/queue/maintenance.js';
 import { pruneRateLimits } from './http/rate-limit.js';
 import { createLogger } from './log.js';
@@ -21,7 +22,8 @@ const pool = createPool(server.url, 2, log);
 const rescued = await rescueSweep(pool, log);
 const pruned = await pruneSweep(pool, config.jobs, log);
 const swept = await dailySweep(pool, log);
+const requeued = await strandedUploadSweep(pool, log);
 await pruneRateLimits(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'pruning rate limits failed'));
 await pool.end();
 await server.stop();
-process.exit(rescued !== undefined && pruned && swept ? 0 : 1);
+process.exit(rescued !== undefined && pruned && swept && requeued ? 0 : 1);

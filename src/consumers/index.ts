@@ -11,6 +11,7 @@ import { createExtractor, createOcr, createStorage } from '../providers/index.js
 import { decisionSupportConsumer } from './decision-support/consumer.js';
 import { dailySweep } from './decision-support/daily-sweep.js';
 import { processDocumentConsumer } from './documents/process-document.js';
+import { strandedUploadSweep } from './documents/requeue-stranded.js';
 import { journeyConsumer } from './journey/consumer.js';
 
 export async function registeredConsumers(deps: { config: Config; pool: Pool }): Promise<Consumer[]> {
@@ -31,8 +32,11 @@ export async function registeredConsumers(deps: { config: Config; pool: Pool }):
 /**
  * The daily rules sweep, checked hourly: it claims the UTC day in the database, so
  * however many workers (and the cron job) try, it runs once a day, within an hour of
- * midnight UTC when a worker is up.
+ * midnight UTC when a worker is up. And every minute, uploads left without a job.
  */
 export function periodicSweeps(deps: { pool: Pool; log: Logger }): { everyMs: number; run: () => Promise<unknown> }[] {
-  return [{ everyMs: 60 * 60 * 1000, run: () => dailySweep(deps.pool, deps.log) }];
+  return [
+    { everyMs: 60 * 60 * 1000, run: () => dailySweep(deps.pool, deps.log) },
+    { everyMs: 60 * 1000, run: () => strandedUploadSweep(deps.pool, deps.log) },
+  ];
 }
