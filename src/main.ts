@@ -13,6 +13,7 @@ import { loadSeed } from './db/seed.js';
 import { createJobMetrics } from './events/job-metrics.js';
 import { createMetrics } from './http/metrics.js';
 import { startApi } from './http/start-api.js';
+import { startRealtime } from './realtime/start-realtime.js';
 import { periodicSweeps, registeredConsumers } from './consumers/index.js';
 import { Worker } from './events/worker.js';
 import { installShutdown } from './shutdown.js';
@@ -53,4 +54,7 @@ onShutdown('worker', () => worker.stop());
 
 const api = await startApi(config, pool, log, metrics);
 onShutdown('api', () => api.close());
+// Registered after the api so it closes first: open sockets would hold the server open.
+const realtime = await startRealtime({ config, databaseUrl: server.url, pool, server: api.server, log });
+onShutdown('realtime', () => realtime.close());
 log.info({ port: api.port, embedded_database: server.embedded }, `api listening on http://localhost:${api.port}`);

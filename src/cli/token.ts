@@ -1,5 +1,5 @@
 /**
- * `npm run -s token -- --user <uuid> [--role authenticated|service_role] [--expires 3600] [--email x]`
+ * `npm run -s token -- --user <uuid> [--role authenticated|service_role|anon] [--expires 3600] [--email x]`
  *
  * Mints a local development token (HS256, Supabase-shaped) with SUPABASE_JWT_SECRET, or
  * with the dev secret in .data/jwt-secret when that is unset. Prints ONLY the token on
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { mintToken } from '../http/auth/tokens.js';
 
-const USAGE = 'usage: npm run -s token -- --user <uuid> [--role authenticated|service_role] [--expires <seconds>] [--email <address>]';
+const USAGE = 'usage: npm run -s token -- --user <uuid> [--role authenticated|service_role|anon] [--expires <seconds>] [--email <address>]';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // 31 days: long enough for any local session, short enough that a pasted token goes stale.
 const MAX_EXPIRES_SECONDS = 31 * 24 * 3600;
@@ -47,7 +47,8 @@ if (values.help) {
   process.exit(0);
 }
 const role = values.role ?? 'authenticated';
-if (role !== 'authenticated' && role !== 'service_role') usage(`--role must be authenticated or service_role, got "${role}"`);
+// anon: the project's public api key, as supabase-js clients pass it (`apikey`).
+if (role !== 'authenticated' && role !== 'service_role' && role !== 'anon') usage(`--role must be authenticated, service_role or anon, got "${role}"`);
 if (role === 'authenticated' && values.user === undefined) usage('--user <uuid> is required');
 if (values.user !== undefined && !UUID.test(values.user)) usage(`--user must be a uuid, got "${values.user}"`);
 const expires = values.expires ?? '3600';

@@ -1,0 +1,297 @@
+/**
+ * The change feed: Postgres changes on the published tables → per-subscriber,
+ * RLS-checked `postgres_changes` deliveries (issue 7, "Changes" and "Scale").
+ *
+ * The triggers of migration 1400 NOTIFY `guardian_realtime` with keys only, and only
+ * while a gateway heartbeats `private.realtime_gateways` (a NOTIFY in a writing
+ * transaction costs ~55% of one-row insert throughput, DESIGN.md). For each notice:
+ * the subscribers of that table whose bindings want the event are grouped by their
+ * claims, and the changed rows are read ONCE per group, as that caller, so RLS
+ * decides what the group sees (Supabase checks once per subscriber; 500 sockets of
+ * 100 users are 100 reads here, not 500). Rows a group cannot see are simply not
+ * delivered to it. Filters are then applied per binding on the row that was read.
+ *
+ * Notices are handled one at a time, in arrival (= commit) order, so a subscriber
+ * sees a table's changes in order; within a notice, groups read concurrently (≤ 8,
+ * under the caller pool's own limit). A notice or subscriber that fails is logged by
+ * ids and counts and skipped; the feed goes on.
+ */
+import pgListen, { type Subscriber } from 'pg-listen';
+import type pg from 'pg';
+import type { CallerPool } from '../db/caller-pool.js';
+import type { Logger } from '../log.js';
+import type { PostgresChangesData, Subscription, SubscriptionRegistry } from './registry.js';
+import {
+  deletedKeyOf,
+  matchesFilter,
+  parseNotice,
+  primaryKeyOf,
+  readStatement,
+  type ChangeNotice,
+  type PublishedTable,
+} from './row-reader.js';
+
+export const REALTIME_CHANNEL = 'guardian_realtime';
+export const CHANGE_FEED_APPLICATION_NAME = 'guardian-realtime';
+/** Heartbeat period; the trigger treats a gateway as gone after 30 s, i.e. six missed beats. */
+export const HEARTBEAT_MS = 5_000;
+/** Notices waiting beyond this are dropped (logged): at ~1 ms a notice that is ≥ 10 s of backlog, memory stays bounded. */
+export const MAX_QUEUED_NOTICES = 10_000;
+/** Concurrent group reads within one notice. */
+const READ_CONCURRENCY = 8;
+
+export interface ChangeFeedOptions {
+  databaseUrl: string;
+  /** Reads as a signed-in user (role authenticated + their claims), under RLS. */
+  callerPool: Pick<CallerPool, 'read'>;
+  /** Superuser pool: heartbeats, pg_type lookups and service_role reads. */
+  pool: pg.Pool;
+  registry: Pick<SubscriptionRegistry, 'forTable'>;
+  log: Logger;
+  /** Unique per gateway process (its heartbeat row). */
+  gatewayId: string;
+  /** Tests shorten it; defaults to HEARTBEAT_MS. */
+  heartbeatMs?: number;
+}
+
+export interface ChangeFeed {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Group {
+  role: 'authenticated' | 'service_role';
+  claims: Record<string, unknown>;
+  members: { subscription: Subscription; bindingIds: (row: Record<string, unknown>, types: ReadonlyMap<string, string>) => number[] }[];
+}
+
+export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
+  const { callerPool, pool, registry, log, gatewayId } = options;
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+  const typeNames = new Map<number, string>();
+  let subscriber: Subscriber | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let queue: ChangeNotice[] = [];
+  let draining: Promise<void> | undefined;
+  let running = false;
+
+  async function beat(): Promise<void> {
+    await pool.query(
+      `insert into private.realtime_gateways (gateway_id, seen_at) values ($1::text, now())
+       on conflict (gateway_id) do update set seen_at = excluded.seen_at`,
+      [gatewayId],
+    );
+  }
+
+  async function typeNamesOf(fields: readonly pg.FieldDef[]): Promise<Map<string, string>> {
+    const missing = [...new Set(fields.map((f) => f.dataTypeID).filter((oid) => !typeNames.has(oid)))];
+    if (missing.length > 0) {
+      // oid as text: user-defined type oids can exceed int4's 2^31 - 1.
+      const { rows } = await pool.query<{ oid: string; typname: string }>(
+        `select oid::text as oid, typname::text as typname from pg_catalog.pg_type where oid = any($1::oid[])`,
+        [missing],
+      );
+      for (const r of rows) typeNames.set(Number(r.oid), r.typname);
+    }
+    return new Map(fields.map((f) => [f.name, typeNames.get(f.dataTypeID) ?? 'unknown']));
+  }
+
+  async function readAs(group: Group, table: PublishedTable, keys: string[][]): Promise<pg.QueryResult<Record<string, unknown>>> {
+    const { sql, params } = readStatement(table, keys);
+    if (group.role === 'service_role') return pool.query<Record<string, unknown>>(sql, params);
+    return callerPool.read<Record<string, unknown>>({ role: 'authenticated', claims: group.claims }, sql, params);
+  }
+
+  function deliver(subscription: Subscription, data: PostgresChangesData, bindingIds: number[], notice: ChangeNotice): void {
+    if (bindingIds.length === 0) return;
+    try {
+      subscription.deliver(data, bindingIds);
+    } catch (error) {
+      log.warn({ table: notice.table.table, err: { message: (error as Error).message } }, 'realtime: a subscriber failed a delivery');
+    }
+  }
+
+  /** Subscriptions of the table whose bindings want this event, grouped by (role, claims). */
+  function groupsFor(notice: ChangeNotice): Map<string, Group> {
+    const groups = new Map<string, Group>();
+    const nowSeconds = Date.now() / 1000;
+    for (const subscription of registry.forTable(notice.table.schema, notice.table.table)) {
+      try {
+        const bindings = subscription.bindings.filter(
+          // A binding may name the whole schema (table '*') or every schema ('*'), as Supabase allows.
+          (b) =>
+            (b.schema === notice.table.schema || b.schema === '*') &&
+            (b.table === notice.table.table || b.table === '*') &&
+            (b.event === '*' || b.event === notice.type),
+        );
+        if (bindings.length === 0) continue;
+        const role = subscription.role();
+        // anon can read none of the published tables (their grants are revoked), so no read is spent on it.
+        if (role === 'anon') continue;
+        const claims = subscription.claims();
+        // Belt and braces: the gateway closes expired channels, but a change racing that must not go out.
+        if (typeof claims.exp === 'number' && claims.exp < nowSeconds) continue;
+        const groupKey = `${role}\u0000${JSON.stringify(claims)}`;
+        let group = groups.get(groupKey);
+        if (!group) groups.set(groupKey, (group = { role, claims, members: [] }));
+        group.members.push({
+          subscription,
+          bindingIds: (row, types) => bindings.filter((b) => matchesFilter(b.filter, row, types)).map((b) => b.id),
+        });
+      } catch (error) {
+        log.warn({ table: notice.table.table, err: { message: (error as Error).message } }, 'realtime: skipped a subscriber');
+      }
+    }
+    return groups;
+  }
+
+  async function handleDelete(notice: ChangeNotice, groups: Map<string, Group>): Promise<void> {
+    // The row is gone, so RLS cannot be checked for it: as Supabase does, a DELETE
+    // carries the primary key only (hashed key columns, e.g. journey_lab_series'
+    // series_key, are unknown here and left out), and a binding's filter can only
+    // match on a primary-key column (any other filter column is absent → no match).
+    const keyTypes = new Map(notice.table.key.filter((c) => !c.hashed).map((c) => [c.name, c.cast.slice(0, -2)]));
+    const columns = notice.table.key.filter((c) => !c.hashed).map((c) => ({ name: c.name, type: c.cast.slice(0, -2) }));
+    for (const key of notice.keys) {
+      const oldRecord = deletedKeyOf(notice.table, key);
+      const data: PostgresChangesData = {
+        schema: notice.table.schema,
+        table: notice.table.table,
+        commit_timestamp: notice.timestamp,
+        type: 'DELETE',
+        columns,
+        record: {},
+        old_record: oldRecord,
+        errors: null,
+      };
+      for (const group of groups.values()) {
+        for (const member of group.members) deliver(member.subscription, data, member.bindingIds(oldRecord, keyTypes), notice);
+      }
+    }
+  }
+
+  async function handleGroup(notice: ChangeNotice, group: Group): Promise<void> {
+    const result = await readAs(group, notice.table, notice.keys);
+    if (result.rows.length === 0) return; // RLS hides every changed row from this group
+    const types = await typeNamesOf(result.fields);
+    const columns = result.fields.map((f) => ({ name: f.name, type: types.get(f.name) ?? 'unknown' }));
+    for (const row of result.rows) {
+      const data: PostgresChangesData = {
+        schema: notice.table.schema,
+        table: notice.table.table,
+        commit_timestamp: notice.timestamp,
+        type: notice.type,
+        columns,
+        record: row,
+        old_record: notice.type === 'UPDATE' ? primaryKeyOf(notice.table, row) : {},
+        errors: null,
+      };
+      for (const member of group.members) deliver(member.subscription, data, member.bindingIds(row, types), notice);
+    }
+  }
+
+  async function handle(notice: ChangeNotice): Promise<void> {
+    const groups = groupsFor(notice);
+    if (groups.size === 0) return;
+    if (notice.type === 'DELETE') return handleDelete(notice, groups);
+    const pending = [...groups.values()];
+    const worker = async () => {
+      for (let group = pending.shift(); group; group = pending.shift()) {
+        try {
+          await handleGroup(notice, group);
+        } catch (error) {
+          // One group's failure (e.g. a connection lost mid-read) costs that group this change only.
+          log.warn({ table: notice.table.table, type: notice.type, err: { message: (error as Error).message } }, 'realtime: a change read failed');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, pending.length) }, worker));
+  }
+
+  async function drain(): Promise<void> {
+    for (let notice = queue.shift(); notice; notice = queue.shift()) {
+      try {
+        await handle(notice);
+      } catch (error) {
+        log.warn({ table: notice.table.table, err: { message: (error as Error).message } }, 'realtime: a change failed');
+      }
+    }
+  }
+
+  function enqueue(payload: unknown): void {
+    const notice = parseNotice(payload);
+    if (!notice) {
+      log.warn({ channel: REALTIME_CHANNEL }, 'realtime: ignored a malformed notification');
+      return;
+    }
+    if (queue.length >= MAX_QUEUED_NOTICES) {
+      log.warn({ table: notice.table.table, queued: queue.length }, 'realtime: backlog full, dropped a change');
+      return;
+    }
+    queue.push(notice);
+    if (!draining) {
+      draining = drain().finally(() => {
+        draining = undefined;
+      });
+    }
+  }
+
+  return {
+    async start() {
+      if (running) return;
+      running = true;
+      const sub: Subscriber = pgListen.default(
+        { connectionString: options.databaseUrl, application_name: CHANGE_FEED_APPLICATION_NAME },
+        {
+          // Same backoff as src/events/listener.ts: full jitter, 100 ms doubling to 10 s, never give up.
+          retryInterval: (attempt: number) => Math.round(Math.random() * Math.min(10_000, 100 * 2 ** Math.min(attempt, 20))),
+          retryLimit: Infinity,
+          retryTimeout: 0,
+          paranoidChecking: 15_000,
+          // Parsed (and validated) by parseNotice, so a malformed payload is one warning, not an emitter error.
+          parse: (text: string) => text,
+        },
+      );
+      subscriber = sub;
+      sub.events.on('connected', () => log.debug('realtime change feed connected'));
+      // Changes committed while disconnected are not replayed (nor are they by Supabase Realtime).
+      sub.events.on('reconnect', (attempt) => log.warn({ attempt }, 'realtime change feed reconnecting'));
+      sub.events.on('error', (error) => log.error({ err: { message: error.message } }, 'realtime change feed error'));
+      sub.notifications.on(REALTIME_CHANNEL, (payload: unknown) => enqueue(payload));
+      try {
+        await sub.connect();
+        // LISTEN before the first heartbeat: no trigger notifies before we can hear it.
+        await sub.listenTo(REALTIME_CHANNEL);
+        // Rows of gateways gone for an hour are dead weight in the trigger's lookup.
+        await pool.query(`delete from private.realtime_gateways where seen_at < now() - interval '1 hour'`);
+        await beat();
+      } catch (error) {
+        running = false;
+        subscriber = undefined;
+        await sub.close().catch(() => {});
+        throw error;
+      }
+      heartbeat = setInterval(() => {
+        beat().catch((error: Error) => log.warn({ err: { message: error.message } }, 'realtime heartbeat failed'));
+      }, heartbeatMs);
+      heartbeat.unref();
+    },
+
+    async stop() {
+      if (!running) return;
+      running = false;
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = undefined;
+      // Writers stop paying for NOTIFY at once rather than 30 s later.
+      await pool
+        .query(`delete from private.realtime_gateways where gateway_id = $1::text`, [gatewayId])
+        .catch((error: Error) => log.warn({ err: { message: error.message } }, 'realtime: could not remove the heartbeat row'));
+      const sub = subscriber;
+      subscriber = undefined;
+      await sub?.close().catch((error: Error) => log.warn({ err: { message: error.message } }, 'realtime: closing the listener failed'));
+      // Changes already queued are dropped; the one in flight finishes.
+      queue = [];
+      await draining;
+    },
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * The pieces of the change feed that need no connection: the allow-list of published
+ * tables (every identifier the feed puts into SQL comes from here, never from a
+ * payload), parsing the trigger's NOTIFY payload, the row-read statement, and
+ * Supabase's `postgres_changes` filters evaluated against a row.
+ */
+
+/** A primary-key column; `hashed`: the trigger sends md5(value::text) instead of the value (no PHI in payloads). */
+export interface KeyColumn {
+  name: string;
+  /** The array cast for the read parameter; from this fixed list only. */
+  cast: 'uuid[]' | 'text[]' | 'bigint[]';
+  hashed: boolean;
+}
+
+export interface PublishedTable {
+  schema: 'public';
+  table: string;
+  key: readonly KeyColumn[];
+}
+
+const uuidKey = (name: string): KeyColumn => ({ name, cast: 'uuid[]', hashed: false });
+
+/**
+ * The tables in `supabase_realtime` (migrations 0300, 0900, 1000) and their primary
+ * keys, as the migration 1400 trigger sends them. A table published later needs a
+ * line here as well as its trigger (the migration creates triggers at migration time).
+ */
+export const PUBLISHED_TABLES: ReadonlyMap<string, PublishedTable> = new Map(
+  (
+    [
+      { schema: 'public', table: 'documents', key: [uuidKey('id')] },
+      { schema: 'public', table: 'cds_alerts', key: [uuidKey('id')] },
+      { schema: 'public', table: 'journey_timeline', key: [uuidKey('id')] },
+      {
+        schema: 'public',
+        table: 'journey_lab_series',
+        key: [uuidKey('profile_id'), { name: 'series_key', cast: 'text[]', hashed: true }],
+      },
+      { schema: 'public', table: 'journey_lab_points', key: [uuidKey('observation_id')] },
+      { schema: 'public', table: 'journey_summaries', key: [uuidKey('profile_id')] },
+    ] satisfies PublishedTable[]
+  ).map((t) => [`${t.schema}.${t.table}`, t]),
+);
+
+export type ChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
+
+export interface ChangeNotice {
+  table: PublishedTable;
+  type: ChangeType;
+  /** When the statement ran (the trigger's clock; the commit follows within the transaction). */
+  timestamp: string;
+  /** One entry per row: primary-key values as text, in `table.key` order (hashed ones as md5). */
+  keys: string[][];
+}
+
+/** Most keys one notice may carry: the trigger sends ≤ 139 (6,000 bytes / 43); more means a forged or broken payload. */
+export const MAX_KEYS_PER_NOTICE = 500;
+
+/** The trigger's payload, validated; undefined for anything else (a foreign or malformed notify). */
+export function parseNotice(payload: unknown): ChangeNotice | undefined {
+  let value: unknown = payload;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { s, t, op, ts, k } = value as Record<string, unknown>;
+  if (typeof s !== 'string' || typeof t !== 'string' || typeof ts !== 'string') return undefined;
+  const table = PUBLISHED_TABLES.get(`${s}.${t}`);
+  if (!table) return undefined;
+  if (op !== 'INSERT' && op !== 'UPDATE' && op !== 'DELETE') return undefined;
+  if (!Array.isArray(k) || k.length > MAX_KEYS_PER_NOTICE) return undefined;
+  const keys: string[][] = [];
+  for (const key of k) {
+    if (!Array.isArray(key) || key.length !== table.key.length || !key.every((v) => typeof v === 'string')) return undefined;
+    keys.push(key as string[]);
+  }
+  return { table, type: op, timestamp: ts, keys };
+}
+
+/** `select *` of the changed rows by key; identifiers from the allow-list only, values as parameters. */
+export function readStatement(table: PublishedTable, keys: string[][]): { sql: string; params: unknown[] } {
+  const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  const from = `${ident(table.schema)}.${ident(table.table)}`;
+  const params = table.key.map((_, i) => keys.map((key) => key[i]));
+  if (table.key.length === 1) {
+    const [col] = table.key as [KeyColumn];
+    const expr = col.hashed ? `md5(${ident(col.name)}::text)` : ident(col.name);
+    return { sql: `select * from ${from} where ${expr} = any($1::${col.cast})`, params };
+  }
+  const exprs = table.key.map((col) => (col.hashed ? `md5(${ident(col.name)}::text)` : ident(col.name)));
+  // Hashed columns are compared as md5 text, so their parameter is text[] whatever the column type.
+  const casts = table.key.map((col, i) => `$${i + 1}::${col.hashed ? 'text[]' : col.cast}`);
+  return { sql: `select * from ${from} where (${exprs.join(', ')}) in (select * from unnest(${casts.join(', ')}))`, params };
+}
+
+/** The primary key of a read row (real values, for UPDATE's old_record). */
+export function primaryKeyOf(table: PublishedTable, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const col of table.key) out[col.name] = row[col.name];
+  return out;
+}
+
+/** The primary key a DELETE can carry: hashed columns are unknown to us and left out. */
+export function deletedKeyOf(table: PublishedTable, key: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  table.key.forEach((col, i) => {
+    if (!col.hashed) out[col.name] = key[i];
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------
+// Filters: "column=op.value", op one of eq neq lt lte gt gte in (Supabase Realtime's set).
+
+export type FilterOp = 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'in';
+export interface ParsedFilter {
+  column: string;
+  op: FilterOp;
+  values: string[];
+}
+
+const FILTER_OPS = new Set<FilterOp>(['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in']);
+const filterCache = new Map<string, ParsedFilter | null>();
+
+/** Parses (and caches: a few distinct filters serve thousands of sockets) a filter; null when malformed. */
+export function parseFilter(filter: string): ParsedFilter | null {
+  const cached = filterCache.get(filter);
+  if (cached !== undefined) return cached;
+  const parsed = parseFilterUncached(filter);
+  // Bounded so crafted filters cannot grow the cache without limit (10,000 ≫ distinct filters in use).
+  if (filterCache.size >= 10_000) filterCache.clear();
+  filterCache.set(filter, parsed);
+  return parsed;
+}
+
+function parseFilterUncached(filter: string): ParsedFilter | null {
+  const m = /^([^=]+)=([a-z]+)\.(.*)$/s.exec(filter);
+  if (!m) return null;
+  const [, column, op, rest] = m as unknown as [string, string, string, string];
+  if (!FILTER_OPS.has(op as FilterOp)) return null;
+  if (op === 'in') {
+    const list = /^\((.*)\)$/s.exec(rest);
+    if (!list) return null;
+    const values = splitList(list[1]!);
+    return values ? { column, op: 'in', values } : null;
+  }
+  return { column, op: op as FilterOp, values: [rest] };
+}
+
+/** "a,b" or "\"a,1\",b" (PostgREST-style quoting) → values; null on an unterminated quote. */
+function splitList(text: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  if (text.trim() === '') return [];
+  while (i <= text.length) {
+    if (text[i] === '"') {
+      let value = '';
+      i++;
+      while (i < text.length && text[i] !== '"') {
+        if (text[i] === '\\' && i + 1 < text.length) i++;
+        value += text[i];
+        i++;
+      }
+      if (i >= text.length) return null;
+      i++; // closing quote
+      out.push(value);
+      if (i < text.length && text[i] !== ',') return null;
+      i++;
+    } else {
+      const end = text.indexOf(',', i);
+      const stop = end === -1 ? text.length : end;
+      out.push(text.slice(i, stop).trim());
+      i = stop + 1;
+    }
+  }
+  return out;
+}
+
+const NUMERIC_TYPES = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'oid']);
+const TIME_TYPES = new Set(['timestamptz', 'timestamp', 'date']);
+
+/**
+ * Whether `row` passes `filter`. Values are compared by the column's Postgres type:
+ * numbers numerically, timestamps as instants, everything else as text (so
+ * `profile_id=eq.<uuid>` compares lower-case uuid text). A column the row lacks, a
+ * null value or a malformed filter never matches (deliver less rather than more).
+ */
+export function matchesFilter(filter: string | undefined, row: Record<string, unknown>, types: ReadonlyMap<string, string>): boolean {
+  if (filter === undefined || filter === '') return true;
+  const parsed = parseFilter(filter);
+  if (!parsed || !(parsed.column in row)) return false;
+  const value = row[parsed.column];
+  if (value === null || value === undefined) return false;
+  const type = types.get(parsed.column) ?? 'text';
+  const cmp = (target: string): number | undefined => compare(value, target, type);
+  switch (parsed.op) {
+    case 'eq':
+      return cmp(parsed.values[0]!) === 0;
+    case 'neq': {
+      const c = cmp(parsed.values[0]!);
+      return c !== undefined && c !== 0;
+    }
+    case 'lt':
+      return (cmp(parsed.values[0]!) ?? 0) < 0;
+    case 'lte': {
+      const c = cmp(parsed.values[0]!);
+      return c !== undefined && c <= 0;
+    }
+    case 'gt':
+      return (cmp(parsed.values[0]!) ?? 0) > 0;
+    case 'gte': {
+      const c = cmp(parsed.values[0]!);
+      return c !== undefined && c >= 0;
+    }
+    case 'in':
+      return parsed.values.some((v) => cmp(v) === 0);
+  }
+}
+
+/** -1/0/1, or undefined when the two cannot be compared (e.g. "abc" against a number). */
+function compare(value: unknown, target: string, type: string): number | undefined {
+  if (NUMERIC_TYPES.has(type) || typeof value === 'number') {
+    const a = Number(value);
+    const b = Number(target);
+    if (Number.isNaN(a) || Number.isNaN(b) || target.trim() === '') return undefined;
+    return Math.sign(a - b);
+  }
+  if (TIME_TYPES.has(type) || value instanceof Date) {
+    const a = value instanceof Date ? value.getTime() : Date.parse(String(value));
+    const b = Date.parse(target);
+    if (Number.isNaN(a) || Number.isNaN(b)) return undefined;
+    return Math.sign(a - b);
+  }
+  const a = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const b = type === 'uuid' ? target.toLowerCase() : target;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
