@@ -1,0 +1,244 @@
+/**
+ * Issue 7, "Tests", first bullet, end to end: the real api on a real port, the full
+ * realtime stack of `npm start` (gateway + Postgres change feed), a real worker
+ * (document pipeline, journey, decision support) and the unmodified
+ * @supabase/supabase-js client over vsn 2.0.0 and 1.0.0.
+ *
+ * A uploads a lab report and sees its document go queued → processing → processed,
+ * its journey summary change and an alert appear; B, subscribed to the same tables
+ * without filters, sees nothing of A's; a provider granted only 'observations' sees
+ * A's lab series but none of A's documents. Each scenario ends with a barrier: B and
+ * the provider each receive a document of their own profile, and since the feed
+ * handles changes one at a time in commit order, everything of A's that could have
+ * reached them has by then been decided.
+ */
+import * as assert from 'uvu/assert';
+import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import { loadConfig, type AuthSettings } from '../../src/config.js';
+import { decisionSupportConsumer } from '../../src/consumers/decision-support/consumer.js';
+import { processDocumentConsumer } from '../../src/consumers/documents/process-document.js';
+import { journeyConsumer } from '../../src/consumers/journey/consumer.js';
+import { Worker } from '../../src/events/worker.js';
+import { mintToken } from '../../src/http/auth/tokens.js';
+import { listen } from '../../src/http/server.js';
+import { createLogger } from '../../src/log.js';
+import { LocalExtractor } from '../../src/providers/extraction/local-extractor.js';
+import { LocalOcr } from '../../src/providers/ocr/local-ocr.js';
+import { terminateTesseract } from '../../src/providers/ocr/tesseract.js';
+import type { LocalStorage } from '../../src/providers/storage/local-storage.js';
+import { startRealtime } from '../../src/realtime/start-realtime.js';
+import { sampleLabReport, toPdf } from '../fixtures/documents.js';
+import { testAppDeps } from '../helpers/api.js';
+import { insertRecord } from '../helpers/clinical.js';
+import { createDocument, createProfile, createProvider, createUser, grantAccess } from '../helpers/fixtures.js';
+import { testSettings } from '../helpers/jobs.js';
+import { databaseSuite, until, type DatabaseContext } from '../helpers/suite.js';
+
+interface Ctx {
+  api: Awaited<ReturnType<typeof listen>>;
+  realtime: Awaited<ReturnType<typeof startRealtime>>;
+  auth: AuthSettings;
+  storage: LocalStorage;
+  anonKey: string;
+  pdf: Uint8Array;
+  clients: SupabaseClient[];
+  worker?: Worker;
+}
+
+interface Change {
+  table: string;
+  eventType: 'INSERT' | 'UPDATE' | 'DELETE';
+  new: Record<string, unknown>;
+  old: Record<string, unknown>;
+}
+
+const WAIT_MS = 30_000;
+// The api inserts 'uploaded' and marks it 'queued' in a second transaction (src/http/api/documents.ts).
+const STATUS_ORDER = ['uploaded', 'queued', 'processing', 'processed'];
+
+const test = databaseSuite<Ctx>('realtime end to end');
+
+test.before(async (ctx) => {
+  const { auth, deps } = await testAppDeps(ctx.db.pool);
+  ctx.auth = auth;
+  ctx.storage = deps.storage;
+  ctx.api = await listen(deps, 0);
+  const log = createLogger('silent');
+  // The same signing settings as the app's verifier, so one token is good for both.
+  ctx.realtime = await startRealtime({ config: { ...loadConfig({}), auth }, databaseUrl: ctx.db.url, pool: ctx.db.pool, server: ctx.api.server, log });
+  ctx.anonKey = await mintToken(auth, { role: 'anon' });
+  ctx.pdf = await toPdf(sampleLabReport());
+  ctx.clients = [];
+});
+
+test.after.each(async (ctx) => {
+  await closeClients(ctx);
+  await ctx.worker?.stop(1000);
+  ctx.worker = undefined;
+});
+
+test.after(async (ctx) => {
+  await closeClients(ctx);
+  await ctx.worker?.stop(1000);
+  await ctx.realtime?.close();
+  await ctx.api?.close();
+  await terminateTesseract(); // its worker thread would keep the test process alive
+});
+
+async function closeClients(ctx: Ctx): Promise<void> {
+  for (const client of ctx.clients.splice(0)) {
+    await client.removeAllChannels();
+    await client.realtime.disconnect();
+  }
+}
+
+function startWorker(ctx: Ctx & DatabaseContext): Worker {
+  return new Worker({
+    pool: ctx.db.pool,
+    databaseUrl: ctx.db.url,
+    consumers: [
+      processDocumentConsumer({
+        pool: ctx.db.pool,
+        storage: ctx.storage,
+        ocr: new LocalOcr({ maxPages: 3 }),
+        extractor: new LocalExtractor(),
+        settings: { maxBytes: 2 * 1024 * 1024, maxPages: 3 },
+      }),
+      journeyConsumer({ pool: ctx.db.pool }),
+      decisionSupportConsumer({ pool: ctx.db.pool }),
+    ],
+    settings: testSettings({ pollIntervalMs: 100 }),
+    log: createLogger('silent'),
+  });
+}
+
+async function client(ctx: Ctx, vsn: '1.0.0' | '2.0.0', userId: string): Promise<SupabaseClient> {
+  const supabase = createClient(`http://127.0.0.1:${ctx.api.port}`, ctx.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    realtime: { transport: WebSocket as never /* ws's constructor type differs from the DOM one the option names */, vsn },
+  });
+  ctx.clients.push(supabase);
+  await supabase.realtime.setAuth(await mintToken(ctx.auth, { userId, expiresInSeconds: 600 }));
+  return supabase;
+}
+
+/** Subscribes and resolves once joined and the server has confirmed the postgres_changes bindings. */
+async function subscribe(
+  supabase: SupabaseClient,
+  name: string,
+  bindings: { table: string; event?: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; filter?: string }[],
+): Promise<Change[]> {
+  const received: Change[] = [];
+  let channel: RealtimeChannel = supabase.channel(name);
+  for (const b of bindings) {
+    channel = channel.on(
+      'postgres_changes',
+      { event: (b.event ?? '*') as '*', schema: 'public', table: b.table, ...(b.filter ? { filter: b.filter } : {}) },
+      (payload) => received.push({ table: payload.table, eventType: payload.eventType, new: payload.new as Record<string, unknown>, old: payload.old as Record<string, unknown> }),
+    );
+  }
+  const systems: Record<string, unknown>[] = [];
+  channel.on('system', {}, (p) => systems.push(p));
+  await new Promise<void>((resolve, reject) => {
+    channel.subscribe((status, error) => {
+      if (status === 'SUBSCRIBED') resolve();
+      else if (status !== 'CLOSED') reject(new Error(`${name}: ${status}: ${error?.message ?? ''}`));
+    });
+  });
+  await until(() => systems.some((s) => s.extension === 'postgres_changes' && s.status === 'ok'), WAIT_MS);
+  return received;
+}
+
+const ofProfile = (c: Change, profileId: string) => c.new.profile_id === profileId || c.old.profile_id === profileId;
+
+for (const vsn of ['2.0.0', '1.0.0'] as const) {
+  test(`vsn ${vsn}: an upload reaches its owner in order, no other user, and a provider only in granted categories`, async (ctx) => {
+    const pool = ctx.db.pool;
+    const [userA, userB, userP] = [await createUser(pool), await createUser(pool), await createUser(pool)];
+    const profileA = await createProfile(pool, userA);
+    const profileB = await createProfile(pool, userB);
+    const profileP = await createProfile(pool, userP); // the provider's own (for the barrier)
+    const providerId = await createProvider(pool, userP);
+    await grantAccess(pool, { profileId: profileA, providerId, grantedBy: userA, categories: ['observations'] });
+
+    const atA = await subscribe(await client(ctx, vsn, userA), `a-${vsn}`, [
+      { table: 'documents', filter: `profile_id=eq.${profileA}` },
+      { table: 'cds_alerts' },
+      { table: 'journey_summaries', filter: `profile_id=eq.${profileA}` },
+    ]);
+    const atB = await subscribe(await client(ctx, vsn, userB), `b-${vsn}`, [
+      { table: 'documents' },
+      { table: 'cds_alerts' },
+      { table: 'journey_summaries' },
+    ]);
+    const atP = await subscribe(await client(ctx, vsn, userP), `p-${vsn}`, [
+      { table: 'journey_lab_series' },
+      { table: 'documents' },
+    ]);
+
+    // Two medications that surely fire the warfarin + NSAID interaction rule once the worker runs.
+    await insertRecord(pool, 'medications', profileA, { name: 'Warfarin 5 mg tablet', dose_text: '5 mg daily' });
+    await insertRecord(pool, 'medications', profileA, { name: 'Ibuprofen 400 mg tablet', dose_text: '400 mg as needed' });
+
+    const res = await fetch(`http://127.0.0.1:${ctx.api.port}/api/profiles/${profileA}/documents`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${await mintToken(ctx.auth, { userId: userA })}` },
+      body: (() => {
+        const form = new FormData();
+        form.append('file', new Blob([ctx.pdf], { type: 'application/pdf' }), 'labs.pdf');
+        return form;
+      })(),
+    });
+    assert.is(res.status, 202, await res.clone().text());
+    const doc = (await res.json()) as { id: string; status: string };
+    assert.is(doc.status, 'queued');
+
+    // The worker starts only once A has seen 'queued' (the feed reads a row when it delivers
+    // the change, so a busy worker could otherwise make it read 'processing' already).
+    const docEvents = () => atA.filter((c) => c.table === 'documents' && c.new.id === doc.id);
+    await until(() => docEvents().some((c) => c.new.status === 'queued'), WAIT_MS);
+    ctx.worker = startWorker(ctx);
+    await ctx.worker.start();
+
+    await until(() => docEvents().some((c) => c.new.status === 'processed' || c.new.status === 'failed'), WAIT_MS, 50);
+    await until(() => atA.some((c) => c.table === 'journey_summaries' && c.new.profile_id === profileA), WAIT_MS, 50);
+    await until(() => atA.some((c) => c.table === 'cds_alerts' && c.eventType === 'INSERT' && c.new.profile_id === profileA), WAIT_MS, 50);
+    await until(() => atP.some((c) => c.table === 'journey_lab_series' && c.new.profile_id === profileA), WAIT_MS, 50);
+
+    // Barriers: a document of B's own and of P's own profile, each must reach its owner.
+    const docB = await createDocument(pool, profileB, userB);
+    const docP = await createDocument(pool, profileP, userP);
+    await until(() => atB.some((c) => c.table === 'documents' && c.new.id === docB), WAIT_MS, 50);
+    await until(() => atP.some((c) => c.table === 'documents' && c.new.id === docP), WAIT_MS, 50);
+
+    // A: the document's changes in order, INSERT first, ending processed.
+    const events = docEvents();
+    const statuses = events.map((c) => String(c.new.status));
+    assert.is(events[0]!.eventType, 'INSERT');
+    assert.ok(events.slice(1).every((c) => c.eventType === 'UPDATE'), `event types: ${events.map((c) => c.eventType).join(',')}`);
+    assert.ok(statuses.every((s) => STATUS_ORDER.includes(s)), `statuses: ${statuses.join(',')}`);
+    const ranks = statuses.map((s) => STATUS_ORDER.indexOf(s));
+    assert.ok(ranks.every((r, i) => i === 0 || r >= ranks[i - 1]!), `statuses out of order: ${statuses.join(',')}`);
+    assert.ok(['uploaded', 'queued'].includes(statuses[0]!), `first status: ${statuses[0]}`);
+    assert.ok(statuses.includes('queued'));
+    assert.is(statuses.at(-1), 'processed');
+    // Every row A received is A's (documents and summaries are filtered; A can read no other alerts).
+    assert.equal(atA.filter((c) => !ofProfile(c, profileA)), []);
+    const alert = atA.find((c) => c.table === 'cds_alerts' && c.eventType === 'INSERT')!;
+    assert.is(alert.new.profile_id, profileA);
+
+    // B: nothing of A's, though subscribed to the same tables; its own document did arrive.
+    assert.equal(atB.filter((c) => ofProfile(c, profileA)).map((c) => `${c.table} ${c.eventType}`), []);
+    assert.ok(atB.every((c) => ofProfile(c, profileB)));
+
+    // P: A's lab series (granted via 'observations'), none of A's documents (no 'documents' grant).
+    assert.ok(atP.filter((c) => c.table === 'journey_lab_series').every((c) => ofProfile(c, profileA)));
+    assert.equal(atP.filter((c) => c.table === 'documents' && ofProfile(c, profileA)).map((c) => c.new.id), []);
+    assert.equal([...new Set(atP.filter((c) => c.table === 'documents').map((c) => c.new.profile_id))], [profileP]);
+
+    console.log(`  vsn ${vsn}: A saw ${statuses.join(' → ')}; A ${atA.length}, B ${atB.length}, P ${atP.length} events`);
+  });
+}
+
+test.run();
