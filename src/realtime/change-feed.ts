@@ -190,11 +190,37 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
   }
 
+  /** Users with live access to the profiles of the changed rows; undefined if that could not be read. */
+  async function candidateUsers(notice: ChangeNotice): Promise<Set<string> | undefined> {
+    const { sql, params } = readStatement(notice.table, notice.keys);
+    try {
+      const { rows } = await pool.query<{ user_id: string }>(
+        `select distinct a.user_id from private.profile_access a
+         where a.profile_id in (select r.profile_id from (${sql}) r)
+           and (a.expires_at is null or a.expires_at > now())`,
+        params,
+      );
+      return new Set(rows.map((r) => r.user_id));
+    } catch (error) {
+      log.warn({ table: notice.table.table, err: { message: (error as Error).message } }, 'realtime: candidate lookup failed; reading as every subscriber');
+      return undefined;
+    }
+  }
+
   async function handle(notice: ChangeNotice): Promise<void> {
     const groups = groupsFor(notice);
     if (groups.size === 0) return;
     if (notice.type === 'DELETE') return handleDelete(notice, groups);
-    const pending = [...groups.values()];
+    const candidates = await candidateUsers(notice);
+    // Groups of users without any access to the rows' profiles are skipped: RLS would
+    // hide the rows from them anyway (every published table is profile-scoped). The
+    // read as each remaining group stays the authority on what is delivered, so a
+    // wrong candidate list can only withhold a change, never leak one. Measured
+    // (bench:realtime, 100 users each with an unfiltered socket): 100 reads per
+    // change became ~1.
+    const pending = [...groups.values()].filter(
+      (g) => g.role === 'service_role' || candidates === undefined || candidates.has(String(g.claims.sub)),
+    );
     const worker = async () => {
       for (let group = pending.shift(); group; group = pending.shift()) {
         try {
