@@ -14,6 +14,10 @@ import { createJobMetrics } from './events/job-metrics.js';
 import { createMetrics } from './http/metrics.js';
 import { startApi } from './http/start-api.js';
 import { startRealtime } from './realtime/start-realtime.js';
+
+/** The demo owner Alex and her own profile (supabase/seed.sql). */
+const DEMO_USER = '00000000-0000-4000-8000-000000000001';
+const DEMO_PROFILE = '10000000-0000-4000-8000-000000000001';
 import { periodicSweeps, registeredConsumers } from './consumers/index.js';
 import { Worker } from './events/worker.js';
 import { installShutdown } from './shutdown.js';
@@ -58,3 +62,15 @@ onShutdown('api', () => api.close());
 const realtime = await startRealtime({ config, databaseUrl: server.url, pool, server: api.server, log });
 onShutdown('realtime', () => realtime.close());
 log.info({ port: api.port, embedded_database: server.embedded }, `api listening on http://localhost:${api.port}`);
+
+// Local development only (the dev secret, demo data): how to get a token for the demo
+// user Alex and a curl that uploads the shipped synthetic sample, so the whole loop can
+// be tried at once. The token itself is not logged (tokens are redacted from logs).
+if (config.seedDemoData && config.auth.allowDevSecret && !config.auth.jwtSecret && !config.auth.jwksUrl) {
+  const sample = path.relative(process.cwd(), path.join(config.projectRoot, 'samples', 'lab-report.pdf'));
+  log.info(
+    { demo_user: DEMO_USER, demo_profile: DEMO_PROFILE },
+    `try it: TOKEN=$(npm run -s token -- --user ${DEMO_USER}) && curl -H "Authorization: Bearer $TOKEN" ` +
+      `-F file=@${sample} http://localhost:${api.port}/api/profiles/${DEMO_PROFILE}/documents`,
+  );
+}
