@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type { Pool } from './pool.js';
+import { inTransaction } from './transaction.js';
 
 export const DATABASE_ROLES = ['anon', 'authenticated', 'service_role'] as const;
 export type DatabaseRole = (typeof DATABASE_ROLES)[number];
@@ -39,18 +40,9 @@ export async function assumeCaller(client: pg.ClientBase, caller: Caller): Promi
 }
 
 /** Runs `work` in a transaction as `caller`; commits on success, rolls back on error. */
-export async function withCaller<T>(pool: Pool, caller: Caller, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+export function withCaller<T>(pool: Pool, caller: Caller, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
     await assumeCaller(client, caller);
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    return work(client);
+  });
 }

@@ -11,6 +11,7 @@ import type { ZodType } from 'zod';
 import { withCaller, type Caller } from '../db/as-caller.js';
 import type { CallerPool } from '../db/caller-pool.js';
 import type { Pool, PoolClient } from '../db/pool.js';
+import { inTransaction } from '../db/transaction.js';
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { Logger } from '../log.js';
 import { outcomeOf, type AuditEntry, type AuditOutcome, type AuditWriter } from './audit.js';
@@ -163,20 +164,7 @@ export function mountRoutes(router: Router, routes: AnyRoute[], deps: RouteDeps)
               ? deps.callerPool.read<R>(caller, sql, params, name)
               : withCaller(deps.pool, caller, (client) => client.query<R>(sql, params));
           },
-          asService: async (work) => {
-            const client = await deps.pool.connect();
-            try {
-              await client.query('begin');
-              const result = await work(client);
-              await client.query('commit');
-              return result;
-            } catch (error) {
-              await client.query('rollback').catch(() => {});
-              throw error;
-            } finally {
-              client.release();
-            }
-          },
+          asService: (work) => inTransaction(deps.pool, work),
           audit: (entry) => audit.push(entry),
         };
         await route.handle(context);

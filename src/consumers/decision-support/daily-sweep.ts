@@ -5,6 +5,7 @@
  * date gets an `evaluate_rules` job, deduplicated against one already pending.
  */
 import type { Pool } from '../../db/pool.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { Logger } from '../../log.js';
 import { EVALUATE_RULES } from './consumer.js';
 
@@ -12,17 +13,12 @@ export const DAILY_SWEEP = 'cds_daily';
 
 /** How many profiles were queued, or null when today's sweep had already run. */
 export async function runDailySweep(pool: Pool, today: Date = new Date()): Promise<number | null> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     const claimed = await client.query(
       `insert into private.sweep_runs (name, period) values ($1::text, $2::date) on conflict do nothing`,
       [DAILY_SWEEP, today.toISOString().slice(0, 10)],
     );
-    if (claimed.rowCount === 0) {
-      await client.query('rollback');
-      return null;
-    }
+    if (claimed.rowCount === 0) return null;
     // Only when some enabled rule is time-based; otherwise nothing can have changed.
     const { rowCount } = await client.query(
       `insert into public.job_queue (type, payload, dedupe_key)
@@ -33,14 +29,8 @@ export async function runDailySweep(pool: Pool, today: Date = new Date()): Promi
        on conflict (type, dedupe_key) where dedupe_key is not null and status = 'pending' do nothing`,
       [EVALUATE_RULES],
     );
-    await client.query('commit');
     return rowCount ?? 0;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The sweep as a timer or the cron job runs it: logs, never throws; false when it failed. */

@@ -5,6 +5,7 @@
  * and its existing alerts are left as they were.
  */
 import type { Pool } from '../../db/pool.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { Logger } from '../../log.js';
 import { reconcileAlerts, type ReconcileResult } from './alerts.js';
 import { evaluateRules } from './evaluate.js';
@@ -31,17 +32,12 @@ export async function evaluateProfile(
   profileId: string,
   options: { log?: Logger; today?: Date } = {},
 ): Promise<EvaluationResult | null> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     // One evaluation per profile at a time across workers, so two never race to
     // insert and resolve the same alerts.
     await client.query(LOCK, [profileId]);
     const facts = await loadFacts(client, profileId, options.today ?? new Date());
-    if (!facts) {
-      await client.query('commit');
-      return null; // the profile was deleted (and its alerts with it)
-    }
+    if (!facts) return null; // the profile was deleted (and its alerts with it)
     const rules = await loadEnabledRules(client);
     const failed = new Set<string>();
     const findings = evaluateRules(rules, facts, {
@@ -53,12 +49,6 @@ export async function evaluateProfile(
     });
     const evaluated = rules.filter((r) => !failed.has(r.id)).map((r) => r.id);
     const result = await reconcileAlerts(client, profileId, findings, evaluated);
-    await client.query('commit');
     return { ...result, findings: findings.length, failedRules: rules.filter((r) => failed.has(r.id)).map((r) => r.key) };
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

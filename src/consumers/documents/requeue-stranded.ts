@@ -6,14 +6,13 @@
  * (milliseconds) and short enough that nobody waits long.
  */
 import type { Pool } from '../../db/pool.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { Logger } from '../../log.js';
 import { enqueue } from '../../events/queue/enqueue.js';
 import { PROCESS_DOCUMENT } from './process-document.js';
 
 export async function requeueStrandedUploads(pool: Pool, olderThanSeconds = 300): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: string }>(
       `update public.documents d set status = 'queued'
        where d.id in (
@@ -27,14 +26,8 @@ export async function requeueStrandedUploads(pool: Pool, olderThanSeconds = 300)
       [olderThanSeconds, PROCESS_DOCUMENT],
     );
     for (const { id } of rows) await enqueue(client, PROCESS_DOCUMENT, { document_id: id }, { dedupeKey: id });
-    await client.query('commit');
     return rows.length;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The sweep as timers and the cron job run it: logs, never throws; false when it failed. */

@@ -6,6 +6,7 @@
  * that the two give equal results.
  */
 import type { Pool, PoolClient } from '../../db/pool.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { Queryable } from '../../events/queue/job.js';
 import { drainChanges, discardChanges, JOURNEY_SOURCES, type JourneySource } from './changes.js';
 import { refreshSeries } from './series.js';
@@ -43,7 +44,7 @@ export interface RecomputeResult {
 
 /** Applies the profile's pending changes to its journey, in one transaction. */
 export async function recomputeJourney(pool: Pool, profileId: string): Promise<RecomputeResult> {
-  return inTransaction(pool, 'read committed', async (client) => {
+  return inTransaction(pool, async (client) => {
     await client.query(LOCK.transaction, [profileId]);
     const batch = await drainChanges(client, profileId);
     // A deleted profile took its journey with it (cascade); its changes are moot.
@@ -72,7 +73,7 @@ export async function rebuildJourney(pool: Pool, profileId: string): Promise<Reb
     // is then inside our snapshot, not racing it.
     await client.query(LOCK.session, [profileId]);
     try {
-      return await inClient(client, 'repeatable read', async () => {
+      return await repeatableRead(client, async () => {
         for (const sql of CLEAR_JOURNEY) await client.query(sql, [profileId]);
         await discardChanges(client, profileId);
         if (!(await profileExists(client, profileId))) return { records: 0 };
@@ -121,22 +122,9 @@ export async function allProfileIds(pool: Pool): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-const BEGIN = {
-  'read committed': 'begin isolation level read committed',
-  'repeatable read': 'begin isolation level repeatable read',
-} as const;
-
-async function inTransaction<T>(pool: Pool, isolation: 'read committed' | 'repeatable read', fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    return await inClient(client, isolation, () => fn(client));
-  } finally {
-    client.release();
-  }
-}
-
-async function inClient<T>(client: PoolClient, isolation: 'read committed' | 'repeatable read', fn: () => Promise<T>): Promise<T> {
-  await client.query(BEGIN[isolation]);
+/** The rebuild's transaction on a client it already holds (its session lock spans the transaction). */
+async function repeatableRead<T>(client: PoolClient, fn: () => Promise<T>): Promise<T> {
+  await client.query('begin isolation level repeatable read');
   try {
     const result = await fn();
     await client.query('commit');

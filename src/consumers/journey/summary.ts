@@ -69,10 +69,13 @@ export async function refreshSummary(client: Queryable, profileId: string, batch
   if (sections.length > 0) await writeSections(client, profileId, sections);
 }
 
-async function writeSections(client: Queryable, profileId: string, sections: { column: string; sql: string }[]) {
-  // One statement, one subquery per section; the column names are our own constants.
-  const assignments = sections.map((s) => `${s.column} = (${s.sql})`).join(',\n ');
-  await client.query(`update public.journey_summaries set ${assignments}, updated_at = now() where profile_id = $1::uuid`, [profileId]);
+/** Each section's update, composed once from the constants above (a change touches one or two). */
+const SECTION_UPDATES = new Map(
+  Object.values(SECTIONS).flat().map((s) => [s.column, `update public.journey_summaries set ${s.column} = (${s.sql}), updated_at = now() where profile_id = $1::uuid`]),
+);
+
+async function writeSections(client: Queryable, profileId: string, sections: { column: string }[]) {
+  for (const { column } of sections) await client.query(SECTION_UPDATES.get(column)!, [profileId]);
 }
 
 /** Every section and exact counts, for a rebuild. */
