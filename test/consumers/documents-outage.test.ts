@@ -64,7 +64,12 @@ test('an OpenAI outage is retried with backoff: the document waits as queued, th
     }, 20_000);
     assert.equal(done, { status: 'processed', error_code: null });
     assert.is(openai.requests.length, 3);
-    const finished = (await db.pool.query('select status, retry_count from public.job_queue where id = $1::uuid', [job.id])).rows[0];
+    // The document is marked processed by the handler; the job row is completed just after,
+    // in the worker's own statement, so wait for it rather than read it once.
+    const finished = await until(async () => {
+      const row = (await db.pool.query('select status, retry_count from public.job_queue where id = $1::uuid', [job.id])).rows[0];
+      return row?.status === 'processing' ? undefined : row;
+    });
     assert.equal(finished, { status: 'completed', retry_count: 2 });
     const records = (await db.pool.query(`select count(*)::int as n from public.observations where source_document_id = $1::uuid and extractor = 'openai'`, [id])).rows[0].n;
     assert.ok(records > 0);
