@@ -61,6 +61,11 @@ export interface HttpSettings {
   uploadRateLimitPerUser: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>` (Render web services are public). */
   metricsToken: string | undefined;
+  /**
+   * Where the /app page subscribes to Realtime: the Supabase project (SUPABASE_URL, with its
+   * public anon key SUPABASE_ANON_KEY) in production; unset, this process's own gateway.
+   */
+  appRealtime: { url: string | undefined; anonKey: string | undefined };
 }
 
 export interface DocumentSettings {
@@ -231,6 +236,7 @@ function httpSettings(env: Env): HttpSettings {
     rateLimitPerIp: integer(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 1200, 1, 1_000_000),
     uploadRateLimitPerUser: integer(env, 'UPLOAD_RATE_LIMIT_PER_USER_PER_MINUTE', 30, 1, 100_000),
     metricsToken: text(env, 'METRICS_TOKEN'),
+    appRealtime: { url: httpUrl(env, 'SUPABASE_URL'), anonKey: text(env, 'SUPABASE_ANON_KEY') },
   };
 }
 

@@ -15,31 +15,16 @@
 import * as assert from 'uvu/assert';
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
-import { loadConfig, type AuthSettings } from '../../src/config.js';
-import { decisionSupportConsumer } from '../../src/consumers/decision-support/consumer.js';
-import { processDocumentConsumer } from '../../src/consumers/documents/process-document.js';
-import { journeyConsumer } from '../../src/consumers/journey/consumer.js';
 import { Worker } from '../../src/events/worker.js';
 import { mintToken } from '../../src/http/auth/tokens.js';
-import { listen } from '../../src/http/server.js';
-import { createLogger } from '../../src/log.js';
-import { LocalExtractor } from '../../src/providers/extraction/local-extractor.js';
-import { LocalOcr } from '../../src/providers/ocr/local-ocr.js';
-import { terminateTesseract } from '../../src/providers/ocr/tesseract.js';
-import type { LocalStorage } from '../../src/providers/storage/local-storage.js';
-import { startRealtime } from '../../src/realtime/start-realtime.js';
 import { sampleLabReport, toPdf } from '../fixtures/documents.js';
-import { testAppDeps } from '../helpers/api.js';
 import { insertRecord } from '../helpers/clinical.js';
 import { createDocument, createProfile, createProvider, createUser, grantAccess } from '../helpers/fixtures.js';
-import { testSettings } from '../helpers/jobs.js';
-import { databaseSuite, until, type DatabaseContext } from '../helpers/suite.js';
+import { startLiveStack, type LiveStack } from '../helpers/live-stack.js';
+import { databaseSuite, until } from '../helpers/suite.js';
 
 interface Ctx {
-  api: Awaited<ReturnType<typeof listen>>;
-  realtime: Awaited<ReturnType<typeof startRealtime>>;
-  auth: AuthSettings;
-  storage: LocalStorage;
+  stack: LiveStack;
   anonKey: string;
   pdf: Uint8Array;
   clients: SupabaseClient[];
@@ -60,14 +45,8 @@ const STATUS_ORDER = ['uploaded', 'queued', 'processing', 'processed'];
 const test = databaseSuite<Ctx>('realtime end to end');
 
 test.before(async (ctx) => {
-  const { auth, deps } = await testAppDeps(ctx.db.pool);
-  ctx.auth = auth;
-  ctx.storage = deps.storage;
-  ctx.api = await listen(deps, 0);
-  const log = createLogger('silent');
-  // The same signing settings as the app's verifier, so one token is good for both.
-  ctx.realtime = await startRealtime({ config: { ...loadConfig({}), auth }, databaseUrl: ctx.db.url, pool: ctx.db.pool, server: ctx.api.server, log });
-  ctx.anonKey = await mintToken(auth, { role: 'anon' });
+  ctx.stack = await startLiveStack(ctx.db);
+  ctx.anonKey = await mintToken(ctx.stack.auth, { role: 'anon' });
   ctx.pdf = await toPdf(sampleLabReport());
   ctx.clients = [];
 });
@@ -81,9 +60,7 @@ test.after.each(async (ctx) => {
 test.after(async (ctx) => {
   await closeClients(ctx);
   await ctx.worker?.stop(1000);
-  await ctx.realtime?.close();
-  await ctx.api?.close();
-  await terminateTesseract(); // its worker thread would keep the test process alive
+  await ctx.stack?.close();
 });
 
 async function closeClients(ctx: Ctx): Promise<void> {
@@ -93,33 +70,13 @@ async function closeClients(ctx: Ctx): Promise<void> {
   }
 }
 
-function startWorker(ctx: Ctx & DatabaseContext): Worker {
-  return new Worker({
-    pool: ctx.db.pool,
-    databaseUrl: ctx.db.url,
-    consumers: [
-      processDocumentConsumer({
-        pool: ctx.db.pool,
-        storage: ctx.storage,
-        ocr: new LocalOcr({ maxPages: 3 }),
-        extractor: new LocalExtractor(),
-        settings: { maxBytes: 2 * 1024 * 1024, maxPages: 3 },
-      }),
-      journeyConsumer({ pool: ctx.db.pool }),
-      decisionSupportConsumer({ pool: ctx.db.pool }),
-    ],
-    settings: testSettings({ pollIntervalMs: 100 }),
-    log: createLogger('silent'),
-  });
-}
-
 async function client(ctx: Ctx, vsn: '1.0.0' | '2.0.0', userId: string): Promise<SupabaseClient> {
-  const supabase = createClient(`http://127.0.0.1:${ctx.api.port}`, ctx.anonKey, {
+  const supabase = createClient(`http://127.0.0.1:${ctx.stack.api.port}`, ctx.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false },
     realtime: { transport: WebSocket as never /* ws's constructor type differs from the DOM one the option names */, vsn },
   });
   ctx.clients.push(supabase);
-  await supabase.realtime.setAuth(await mintToken(ctx.auth, { userId, expiresInSeconds: 600 }));
+  await supabase.realtime.setAuth(await mintToken(ctx.stack.auth, { userId, expiresInSeconds: 600 }));
   return supabase;
 }
 
@@ -181,9 +138,9 @@ for (const vsn of ['2.0.0', '1.0.0'] as const) {
     await insertRecord(pool, 'medications', profileA, { name: 'Warfarin 5 mg tablet', dose_text: '5 mg daily' });
     await insertRecord(pool, 'medications', profileA, { name: 'Ibuprofen 400 mg tablet', dose_text: '400 mg as needed' });
 
-    const res = await fetch(`http://127.0.0.1:${ctx.api.port}/api/profiles/${profileA}/documents`, {
+    const res = await fetch(`http://127.0.0.1:${ctx.stack.api.port}/api/profiles/${profileA}/documents`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${await mintToken(ctx.auth, { userId: userA })}` },
+      headers: { Authorization: `Bearer ${await mintToken(ctx.stack.auth, { userId: userA })}` },
       body: (() => {
         const form = new FormData();
         form.append('file', new Blob([ctx.pdf], { type: 'application/pdf' }), 'labs.pdf');
@@ -198,8 +155,9 @@ for (const vsn of ['2.0.0', '1.0.0'] as const) {
     // the change, so a busy worker could otherwise make it read 'processing' already).
     const docEvents = () => atA.filter((c) => c.table === 'documents' && c.new.id === doc.id);
     await until(() => docEvents().some((c) => c.new.status === 'queued'), WAIT_MS);
-    ctx.worker = startWorker(ctx);
-    await ctx.worker.start();
+    const worker = ctx.stack.worker();
+    ctx.worker = worker;
+    await worker.start();
 
     await until(() => docEvents().some((c) => c.new.status === 'processed' || c.new.status === 'failed'), WAIT_MS, 50);
     await until(() => atA.some((c) => c.table === 'journey_summaries' && c.new.profile_id === profileA), WAIT_MS, 50);

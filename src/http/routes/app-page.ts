@@ -1,0 +1,76 @@
+/**
+ * GET /app: a small page for trying the whole loop in a browser. Sign in with a token
+ * (`npm run token -- --user <id>` locally), pick a profile, upload a document and watch
+ * its status, the journey and the alerts change live through @supabase/supabase-js.
+ *
+ * The page is static and holds no data: everything it shows comes from the api (with
+ * the token the person pasted) and from Realtime (the same token, checked per row by
+ * RLS). Its files are read once here, so a request never touches the disk.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import Router from '@koa/router';
+import type { HttpSettings } from '../../config.js';
+
+const ASSETS = new URL('../app-page/', import.meta.url);
+
+interface Asset {
+  body: Buffer;
+  type: string;
+}
+
+function asset(file: string, type: string): Asset {
+  return { body: readFileSync(new URL(file, ASSETS)), type };
+}
+
+/** The page's own Content-Security-Policy: its scripts and styles only, no inline code. */
+export function appPageCsp(realtimeUrl: string | undefined): string {
+  // 'self' covers same-origin ws: in CSP Level 3 browsers; a Supabase project is named
+  // with both its https: and wss: forms.
+  const remote = realtimeUrl ? ` ${realtimeUrl} ${realtimeUrl.replace(/^http/, 'ws')}` : '';
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self'${remote}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+export function appPageRoutes(deps: { http: Pick<HttpSettings, 'appRealtime'> }): Router {
+  const require = createRequire(import.meta.url);
+  const assets: Record<string, Asset> = {
+    '/app': asset('index.html', 'text/html; charset=utf-8'),
+    '/app/app.js': asset('app.js', 'text/javascript; charset=utf-8'),
+    '/app/app.css': asset('app.css', 'text/css; charset=utf-8'),
+    // The client's own browser build, served from node_modules: the page runs the same
+    // @supabase/supabase-js the project depends on, with no CDN to trust.
+    '/app/supabase.js': {
+      body: readFileSync(require.resolve('@supabase/supabase-js/dist/umd/supabase.js')),
+      type: 'text/javascript; charset=utf-8',
+    },
+  };
+  const { url, anonKey } = deps.http.appRealtime;
+  // Public by design: the anon key is what every Supabase client ships with.
+  const pageConfig = JSON.stringify({ realtime: { url: url ?? null, anonKey: anonKey ?? null } });
+  const csp = appPageCsp(url);
+
+  const router = new Router();
+  router.get('/app/config.json', (ctx) => {
+    ctx.state.route = '/app/config.json';
+    ctx.type = 'application/json';
+    ctx.body = pageConfig;
+  });
+  for (const [path, { body, type }] of Object.entries(assets)) {
+    router.get(path, (ctx) => {
+      ctx.state.route = path;
+      ctx.set('Content-Security-Policy', csp);
+      ctx.type = type;
+      ctx.body = body;
+    });
+  }
+  return router;
+}
