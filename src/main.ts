@@ -11,6 +11,7 @@ import { migrate } from './db/migrations.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { loadSeed } from './db/seed.js';
 import { createJobMetrics } from './events/job-metrics.js';
+import { mintToken } from './http/auth/tokens.js';
 import { createMetrics } from './http/metrics.js';
 import { startApi } from './http/start-api.js';
 import { startRealtime } from './realtime/start-realtime.js';
@@ -63,14 +64,18 @@ const realtime = await startRealtime({ config, databaseUrl: server.url, pool, se
 onShutdown('realtime', () => realtime.close());
 log.info({ port: api.port, embedded_database: server.embedded }, `api listening on http://localhost:${api.port}`);
 
-// Local development only (the dev secret, demo data): how to get a token for the demo
-// user Alex and a curl that uploads the shipped synthetic sample, so the whole loop can
-// be tried at once. The token itself is not logged (tokens are redacted from logs).
+// Local development only (the dev secret, demo data): a token for the demo user Alex,
+// the /app page, and a curl that uploads the shipped synthetic sample, so the whole loop
+// can be tried at once. Logging a token is safe here and nowhere else: it is signed with
+// the machine's own dev secret (.data/jwt-secret), for synthetic data, and expires in
+// 12 hours. Real tokens stay redacted by the logger.
 if (config.seedDemoData && config.auth.allowDevSecret && !config.auth.jwtSecret && !config.auth.jwksUrl) {
   const sample = path.relative(process.cwd(), path.join(config.projectRoot, 'samples', 'lab-report.pdf'));
+  const demoToken = await mintToken(config.auth, { userId: DEMO_USER, expiresInSeconds: 12 * 3600 });
+  log.info({ demo_user: DEMO_USER, demo_profile: DEMO_PROFILE, demo_access_token: demoToken }, 'development token for the demo user (12 h)');
+  log.info(`try it in a browser: http://localhost:${api.port}/app (paste demo_access_token)`);
   log.info(
-    { demo_user: DEMO_USER, demo_profile: DEMO_PROFILE },
-    `try it: TOKEN=$(npm run -s token -- --user ${DEMO_USER}) && curl -H "Authorization: Bearer $TOKEN" ` +
+    `try it with curl: curl -H "Authorization: Bearer ${demoToken}" ` +
       `-F file=@${sample} http://localhost:${api.port}/api/profiles/${DEMO_PROFILE}/documents`,
   );
 }
