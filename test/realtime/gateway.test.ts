@@ -207,9 +207,10 @@ test('vsn 2.0.0 broadcasts travel as binary frames both ways', async (ctx) => {
   assert.equal(got[0], { from: 'raw' });
 });
 
-test('an expired token closes the channel with a system error', async (ctx) => {
+test('an expired token closes the channel with a system error; a refreshed token restores it', async (ctx) => {
   const supabase = client(ctx, '2.0.0');
-  await supabase.realtime.setAuth(await mintToken(ctx.auth, { userId: randomUUID(), expiresInSeconds: 1 }));
+  const user = randomUUID();
+  await supabase.realtime.setAuth(await mintToken(ctx.auth, { userId: user, expiresInSeconds: 1 }));
   const systems: Record<string, unknown>[] = [];
   const statuses: string[] = [];
   const channel = supabase.channel('expiring').on('postgres_changes', { event: '*', schema: 'public', table: 'documents' }, () => {});
@@ -223,6 +224,14 @@ test('an expired token closes the channel with a system error', async (ctx) => {
   await until(() => statuses.includes('CLOSED'), 5_000);
   assert.ok(systems.some((s) => s.status === 'error' && s.message === 'token has expired' && s.extension === 'system'));
   assert.is(ctx.registry.size(), 0);
+
+  // A refreshed token restores the subscription, under the new token's claims.
+  await supabase.removeChannel(channel);
+  await supabase.realtime.setAuth(await mintToken(ctx.auth, { userId: user, expiresInSeconds: 600 }));
+  await subscribed(supabase.channel('expiring').on('postgres_changes', { event: '*', schema: 'public', table: 'documents' }, () => {}));
+  const [restored] = ctx.registry.forTable('public', 'documents');
+  assert.is(restored?.claims().sub, user);
+  assert.ok(Number(restored?.claims().exp) > Date.now() / 1000 + 500);
 });
 
 test('setAuth swaps the claims of a joined channel', async (ctx) => {
