@@ -66,7 +66,10 @@ test('an idle worker is woken by NOTIFY, long before its poll', async (ctx) => {
 });
 
 test('a poison job fails after max_retries with its error kept, backoff growing, while other jobs flow', async (ctx) => {
-  await startWorker(ctx, { backoffBaseMs: 100, concurrency: 4 });
+  // A base of 250 ms leaves 250 ms between the longest first wait (250) and the shortest
+  // third (500): room for a loaded machine to delay a run without inverting the order.
+  const base = 250;
+  await startWorker(ctx, { backoffBaseMs: base, concurrency: 4 });
   const poison = await enqueue(ctx.db.pool, 'test_job', { kind: 'poison' }, { maxRetries: 3 });
   await enqueueMany(ctx.db.pool, Array.from({ length: 40 }, () => ({ type: 'test_job', payload: { kind: 'sleep', ms: 5 } })));
   await until(async () => (await jobStatuses(ctx.db.pool)).failed === 1, 10_000);
@@ -78,7 +81,7 @@ test('a poison job fails after max_retries with its error kept, backoff growing,
   assert.is(rows.length, 4); // the first run and max_retries = 3 retries
   const gaps = rows.slice(1).map((r, i) => Number(r.at) - Number(rows[i]!.at));
   // Equal jitter: attempt n waits between base·2ⁿ/2 and base·2ⁿ.
-  gaps.forEach((gap, n) => assert.ok(gap >= (100 * 2 ** n) / 2 - 10, `gap ${n} was ${gap} ms`));
+  gaps.forEach((gap, n) => assert.ok(gap >= (base * 2 ** n) / 2 - 10, `gap ${n} was ${gap} ms`));
   assert.ok(gaps[2]! > gaps[0]!, `backoff should grow: ${gaps.map(Math.round).join(', ')}`);
   const row = (await ctx.db.pool.query('select status, retry_count, error from public.job_queue where id = $1::uuid', [poison.id])).rows[0];
   assert.equal(row, { status: 'failed', retry_count: 4, error: 'Error: poison pill: this job always fails' });
