@@ -2,14 +2,16 @@
  * The change feed: Postgres changes on the published tables → per-subscriber,
  * RLS-checked `postgres_changes` deliveries (issue 7, "Changes" and "Scale").
  *
- * The triggers of migration 1400 NOTIFY `guardian_realtime` with keys only, and only
- * while a gateway heartbeats `private.realtime_gateways` (a NOTIFY in a writing
- * transaction costs ~55% of one-row insert throughput, DESIGN.md). For each notice:
- * the subscribers of that table whose bindings want the event are grouped by their
- * claims, and the changed rows are read ONCE per group, as that caller, so RLS
- * decides what the group sees (Supabase checks once per subscriber; 500 sockets of
- * 100 users are 100 reads here, not 500). Rows a group cannot see are simply not
- * delivered to it. Filters are then applied per binding on the row that was read.
+ * The triggers of migrations 1400 and 1500 NOTIFY `guardian_realtime`, only while a
+ * gateway heartbeats `private.realtime_gateways` (a NOTIFY in a writing transaction
+ * costs ~55% of one-row insert throughput, DESIGN.md), with ids of the rows as written
+ * (INSERT, UPDATE; kept in private.realtime_row_versions) or keys (DELETE), never
+ * data. For each notice: the versions are read once; the subscribers of that table
+ * whose bindings want the event are grouped by their claims, and which of the rows
+ * each group may see is read ONCE per group, as that caller, so RLS decides (as
+ * Supabase does: visibility of the row in the table now, payload of the version the
+ * change wrote; 500 sockets of 100 users are ≤ 100 reads here, not 500). Filters are
+ * then applied per binding on the version.
  *
  * Notices are handled one at a time, in arrival (= commit) order, so a subscriber
  * sees a table's changes in order; within a notice, groups read concurrently (≤ 8,
@@ -23,6 +25,7 @@ import type { Logger } from '../log.js';
 import type { PostgresChangesData, Subscription, SubscriptionRegistry } from './registry.js';
 import {
   deletedKeyOf,
+  keyOf,
   matchesFilter,
   parseNotice,
   primaryKeyOf,
@@ -30,6 +33,7 @@ import {
   type ChangeNotice,
   type PublishedTable,
 } from './row-reader.js';
+import { purgeRowVersions, readRowVersions, tableColumnsCache, type TableColumns } from './row-versions.js';
 
 export const REALTIME_CHANNEL = 'guardian_realtime';
 export const CHANGE_FEED_APPLICATION_NAME = 'guardian-realtime';
@@ -68,7 +72,7 @@ interface Group {
 export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const { callerPool, pool, registry, log, gatewayId } = options;
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
-  const typeNames = new Map<number, string>();
+  const columnsOf = tableColumnsCache(pool);
   let subscriber: Subscriber | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let queue: ChangeNotice[] = [];
@@ -81,25 +85,16 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
        on conflict (gateway_id) do update set seen_at = excluded.seen_at`,
       [gatewayId],
     );
+    await purgeRowVersions(pool);
   }
 
-  async function typeNamesOf(fields: readonly pg.FieldDef[]): Promise<Map<string, string>> {
-    const missing = [...new Set(fields.map((f) => f.dataTypeID).filter((oid) => !typeNames.has(oid)))];
-    if (missing.length > 0) {
-      // oid as text: user-defined type oids can exceed int4's 2^31 - 1.
-      const { rows } = await pool.query<{ oid: string; typname: string }>(
-        `select oid::text as oid, typname::text as typname from pg_catalog.pg_type where oid = any($1::oid[])`,
-        [missing],
-      );
-      for (const r of rows) typeNames.set(Number(r.oid), r.typname);
-    }
-    return new Map(fields.map((f) => [f.name, typeNames.get(f.dataTypeID) ?? 'unknown']));
-  }
-
-  async function readAs(group: Group, table: PublishedTable, keys: string[][]): Promise<pg.QueryResult<Record<string, unknown>>> {
-    const { sql, params } = readStatement(table, keys);
-    if (group.role === 'service_role') return pool.query<Record<string, unknown>>(sql, params);
-    return callerPool.read<Record<string, unknown>>({ role: 'authenticated', claims: group.claims }, sql, params);
+  /** Which of the keys' rows the group may see now: one read of key columns, as that caller. */
+  async function visibleKeys(group: Group, table: PublishedTable, keys: string[][]): Promise<Set<string>> {
+    const { sql, params } = readStatement(table, keys, 'key');
+    const result = group.role === 'service_role'
+      ? await pool.query<Record<string, unknown>>(sql, params)
+      : await callerPool.read<Record<string, unknown>>({ role: 'authenticated', claims: group.claims }, sql, params);
+    return new Set(result.rows.map((row) => keyOf(table, row).join('\u0000')));
   }
 
   function deliver(subscription: Subscription, data: PostgresChangesData, bindingIds: number[], notice: ChangeNotice): void {
@@ -170,61 +165,50 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
   }
 
-  async function handleGroup(notice: ChangeNotice, group: Group): Promise<void> {
-    const result = await readAs(group, notice.table, notice.keys);
-    if (result.rows.length === 0) return; // RLS hides every changed row from this group
-    const types = await typeNamesOf(result.fields);
-    const columns = result.fields.map((f) => ({ name: f.name, type: types.get(f.name) ?? 'unknown' }));
-    for (const row of result.rows) {
+  async function handleGroup(notice: ChangeNotice, group: Group, records: Record<string, unknown>[], columns: TableColumns): Promise<void> {
+    const keys = records.map((record) => keyOf(notice.table, record));
+    const visible = await visibleKeys(group, notice.table, keys);
+    if (visible.size === 0) return; // RLS hides every changed row from this group
+    // Column privileges, as Supabase applies them: a column the role may not select is left out.
+    const shown = group.role === 'service_role' ? columns.all : columns.forAuthenticated;
+    records.forEach((version, i) => {
+      if (!visible.has(keys[i]!.join('\u0000'))) return;
+      const record: Record<string, unknown> = {};
+      for (const column of shown) record[column.name] = version[column.name] ?? null;
       const data: PostgresChangesData = {
         schema: notice.table.schema,
         table: notice.table.table,
         commit_timestamp: notice.timestamp,
         type: notice.type,
-        columns,
-        record: row,
-        old_record: notice.type === 'UPDATE' ? primaryKeyOf(notice.table, row) : {},
+        columns: shown,
+        record,
+        old_record: notice.type === 'UPDATE' ? primaryKeyOf(notice.table, version) : {},
         errors: null,
       };
-      for (const member of group.members) deliver(member.subscription, data, member.bindingIds(row, types), notice);
-    }
-  }
-
-  /** Users with live access to the profiles of the changed rows; undefined if that could not be read. */
-  async function candidateUsers(notice: ChangeNotice): Promise<Set<string> | undefined> {
-    const { sql, params } = readStatement(notice.table, notice.keys);
-    try {
-      const { rows } = await pool.query<{ user_id: string }>(
-        `select distinct a.user_id from private.profile_access a
-         where a.profile_id in (select r.profile_id from (${sql}) r)
-           and (a.expires_at is null or a.expires_at > now())`,
-        params,
-      );
-      return new Set(rows.map((r) => r.user_id));
-    } catch (error) {
-      log.warn({ table: notice.table.table, err: { message: (error as Error).message } }, 'realtime: candidate lookup failed; reading as every subscriber');
-      return undefined;
-    }
+      for (const member of group.members) deliver(member.subscription, data, member.bindingIds(record, columns.types), notice);
+    });
   }
 
   async function handle(notice: ChangeNotice): Promise<void> {
     const groups = groupsFor(notice);
     if (groups.size === 0) return;
     if (notice.type === 'DELETE') return handleDelete(notice, groups);
-    const candidates = await candidateUsers(notice);
+    const [{ records, candidateUsers }, columns] = await Promise.all([readRowVersions(pool, notice.versionIds), columnsOf(notice.table)]);
+    if (records.length < notice.versionIds.length) {
+      log.warn({ table: notice.table.table, missing: notice.versionIds.length - records.length }, 'realtime: row versions already purged; those changes are not delivered');
+    }
+    if (records.length === 0) return;
     // Groups of users without any access to the rows' profiles are skipped: RLS would
     // hide the rows from them anyway (every published table is profile-scoped). The
     // read as each remaining group stays the authority on what is delivered, so a
     // wrong candidate list can only withhold a change, never leak one. Measured
     // (bench:realtime, 100 users each with an unfiltered socket): 100 reads per
     // change became ~1.
-    const pending = [...groups.values()].filter(
-      (g) => g.role === 'service_role' || candidates === undefined || candidates.has(String(g.claims.sub)),
-    );
+    const pending = [...groups.values()].filter((g) => g.role === 'service_role' || candidateUsers.has(String(g.claims.sub)));
     const worker = async () => {
       for (let group = pending.shift(); group; group = pending.shift()) {
         try {
-          await handleGroup(notice, group);
+          await handleGroup(notice, group, records, columns);
         } catch (error) {
           // One group's failure (e.g. a connection lost mid-read) costs that group this change only.
           log.warn({ table: notice.table.table, type: notice.type, err: { message: (error as Error).message } }, 'realtime: a change read failed');

@@ -4,6 +4,7 @@
  * payload), parsing the trigger's NOTIFY payload, the row-read statement, and
  * Supabase's `postgres_changes` filters evaluated against a row.
  */
+import { createHash } from 'node:crypto';
 
 /** A primary-key column; `hashed`: the trigger sends md5(value::text) instead of the value (no PHI in payloads). */
 export interface KeyColumn {
@@ -50,11 +51,13 @@ export interface ChangeNotice {
   type: ChangeType;
   /** When the statement ran (the trigger's clock; the commit follows within the transaction). */
   timestamp: string;
-  /** One entry per row: primary-key values as text, in `table.key` order (hashed ones as md5). */
+  /** DELETE: one entry per row, primary-key values as text in `table.key` order (hashed ones as md5). */
   keys: string[][];
+  /** INSERT and UPDATE: ids of the rows as written, in private.realtime_row_versions (migration 1500). */
+  versionIds: string[];
 }
 
-/** Most keys one notice may carry: the trigger sends ≤ 139 (6,000 bytes / 43); more means a forged or broken payload. */
+/** Most keys or versions one notice may carry: the trigger sends ≤ 300; more means a forged or broken payload. */
 export const MAX_KEYS_PER_NOTICE = 500;
 
 /** The trigger's payload, validated; undefined for anything else (a foreign or malformed notify). */
@@ -68,34 +71,51 @@ export function parseNotice(payload: unknown): ChangeNotice | undefined {
     }
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { s, t, op, ts, k } = value as Record<string, unknown>;
+  const { s, t, op, ts, k, v } = value as Record<string, unknown>;
   if (typeof s !== 'string' || typeof t !== 'string' || typeof ts !== 'string') return undefined;
   const table = PUBLISHED_TABLES.get(`${s}.${t}`);
   if (!table) return undefined;
   if (op !== 'INSERT' && op !== 'UPDATE' && op !== 'DELETE') return undefined;
+  if (op !== 'DELETE') {
+    if (!Array.isArray(v) || v.length > MAX_KEYS_PER_NOTICE) return undefined;
+    if (!v.every((id) => Number.isSafeInteger(id) && (id as number) > 0)) return undefined;
+    return { table, type: op, timestamp: ts, keys: [], versionIds: v.map(String) };
+  }
   if (!Array.isArray(k) || k.length > MAX_KEYS_PER_NOTICE) return undefined;
   const keys: string[][] = [];
   for (const key of k) {
-    if (!Array.isArray(key) || key.length !== table.key.length || !key.every((v) => typeof v === 'string')) return undefined;
+    if (!Array.isArray(key) || key.length !== table.key.length || !key.every((x) => typeof x === 'string')) return undefined;
     keys.push(key as string[]);
   }
-  return { table, type: op, timestamp: ts, keys };
+  return { table, type: op, timestamp: ts, keys, versionIds: [] };
 }
 
-/** `select *` of the changed rows by key; identifiers from the allow-list only, values as parameters. */
-export function readStatement(table: PublishedTable, keys: string[][]): { sql: string; params: unknown[] } {
+/** A row's key as the trigger would send it: values as text, hashed columns as md5 of their text. */
+export function keyOf(table: PublishedTable, row: Record<string, unknown>): string[] {
+  return table.key.map((col) => {
+    const text = String(row[col.name]);
+    return col.hashed ? createHash('md5').update(text, 'utf8').digest('hex') : text;
+  });
+}
+
+/**
+ * The changed rows by key: whole rows (`select *`) or only their key columns (a
+ * visibility check). Identifiers come from the allow-list only, values are parameters.
+ */
+export function readStatement(table: PublishedTable, keys: string[][], what: 'row' | 'key' = 'row'): { sql: string; params: unknown[] } {
   const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
   const from = `${ident(table.schema)}.${ident(table.table)}`;
+  const select = what === 'row' ? '*' : table.key.map((col) => ident(col.name)).join(', ');
   const params = table.key.map((_, i) => keys.map((key) => key[i]));
   if (table.key.length === 1) {
     const [col] = table.key as [KeyColumn];
     const expr = col.hashed ? `md5(${ident(col.name)}::text)` : ident(col.name);
-    return { sql: `select * from ${from} where ${expr} = any($1::${col.cast})`, params };
+    return { sql: `select ${select} from ${from} where ${expr} = any($1::${col.cast})`, params };
   }
   const exprs = table.key.map((col) => (col.hashed ? `md5(${ident(col.name)}::text)` : ident(col.name)));
   // Hashed columns are compared as md5 text, so their parameter is text[] whatever the column type.
   const casts = table.key.map((col, i) => `$${i + 1}::${col.hashed ? 'text[]' : col.cast}`);
-  return { sql: `select * from ${from} where (${exprs.join(', ')}) in (select * from unnest(${casts.join(', ')}))`, params };
+  return { sql: `select ${select} from ${from} where (${exprs.join(', ')}) in (select * from unnest(${casts.join(', ')}))`, params };
 }
 
 /** The primary key of a read row (real values, for UPDATE's old_record). */

@@ -1,0 +1,82 @@
+/**
+ * The database reads of the change feed that run as the gateway itself (superuser
+ * pool), never as a subscriber: the row versions a notice names, who could be
+ * interested in them, and each published table's columns.
+ */
+import type pg from 'pg';
+import type { PublishedTable } from './row-reader.js';
+
+export interface RowVersions {
+  /** The rows as written, in write order; versions already purged are missing. */
+  records: Record<string, unknown>[];
+  /** Users with live access to any of the rows' profiles (private.profile_access). */
+  candidateUsers: Set<string>;
+}
+
+/**
+ * One round trip for both: the versions by id, and the users who may see any of their
+ * profiles. The candidates only narrow which claims sets are read as; the read as each
+ * subscriber still decides what is delivered.
+ */
+export async function readRowVersions(pool: pg.Pool, ids: string[]): Promise<RowVersions> {
+  const { rows } = await pool.query<{ records: Record<string, unknown>[]; users: string[] }>(
+    `with v as (
+       select v.id, v.profile_id, v.record from private.realtime_row_versions v where v.id = any($1::bigint[])
+     )
+     select coalesce((select json_agg(v.record order by v.id) from v), '[]') as records,
+            coalesce((select json_agg(distinct a.user_id) from private.profile_access a
+                      where a.profile_id in (select v.profile_id from v)
+                        and (a.expires_at is null or a.expires_at > now())), '[]') as users`,
+    [ids],
+  );
+  const row = rows[0]!;
+  return { records: row.records, candidateUsers: new Set(row.users) };
+}
+
+/** Versions older than this are deleted: a change still queued after two minutes has lost its version. */
+export const ROW_VERSION_RETENTION = '2 minutes';
+
+export async function purgeRowVersions(pool: pg.Pool): Promise<void> {
+  await pool.query(`delete from private.realtime_row_versions where written_at < now() - $1::interval`, [ROW_VERSION_RETENTION]);
+}
+
+export interface TableColumns {
+  /** Every column in table order, with its Postgres type name (the payload's `columns`). */
+  all: { name: string; type: string }[];
+  /** The columns the `authenticated` role may select (column privileges, as Supabase checks). */
+  forAuthenticated: { name: string; type: string }[];
+  /** Column name → type name, for filters. */
+  types: ReadonlyMap<string, string>;
+}
+
+/**
+ * Each published table's columns, read once per table and kept for the process's life
+ * (a migration that changes a published table is deployed with a restart).
+ */
+export function tableColumnsCache(pool: pg.Pool): (table: PublishedTable) => Promise<TableColumns> {
+  const cache = new Map<string, Promise<TableColumns>>();
+  return (table) => {
+    const name = `"${table.schema}"."${table.table}"`;
+    let columns = cache.get(name);
+    if (!columns) {
+      columns = pool
+        .query<{ name: string; type: string; selectable: boolean }>(
+          `select a.attname::text as name, t.typname::text as type,
+                  has_column_privilege('authenticated', a.attrelid, a.attnum, 'SELECT') as selectable
+           from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+           where a.attrelid = to_regclass($1::text) and a.attnum > 0 and not a.attisdropped
+           order by a.attnum`,
+          [name],
+        )
+        .then(({ rows }) => ({
+          all: rows.map(({ name: n, type }) => ({ name: n, type })),
+          forAuthenticated: rows.filter((r) => r.selectable).map(({ name: n, type }) => ({ name: n, type })),
+          types: new Map(rows.map((r) => [r.name, r.type])),
+        }));
+      // A failed lookup is retried by the next change rather than cached.
+      columns.catch(() => cache.delete(name));
+      cache.set(name, columns);
+    }
+    return columns;
+  };
+}
