@@ -11,6 +11,22 @@ export interface DatabaseContext {
 
 export function databaseSuite<T extends object = Record<string, never>>(name: string): Test<DatabaseContext & T> {
   const test = suite<DatabaseContext & T>(name, {} as DatabaseContext & T);
+  // uvu 0.5 runs `before` hooks in a try whose finally returns, so a hook's error is
+  // swallowed: the suite shows "(0 / n)" and no reason. Print it before uvu drops it.
+  const register = test.before;
+  const each = register.each;
+  test.before = Object.assign(
+    (hook: Parameters<typeof register>[0]) =>
+      register(async (ctx) => {
+        try {
+          await hook(ctx);
+        } catch (error) {
+          console.error(`\n  ${name}: a before hook failed, so its tests did not run:\n  ${(error as Error).stack ?? String(error)}\n`);
+          throw error;
+        }
+      }),
+    { each },
+  );
   test.before(async (ctx) => {
     ctx.db = await createTestDatabase();
   });
