@@ -18,9 +18,9 @@
  * under the caller pool's own limit). A notice or subscriber that fails is logged by
  * ids and counts and skipped; the feed goes on.
  */
-import pgListen, { type Subscriber } from 'pg-listen';
 import type pg from 'pg';
 import type { CallerPool } from '../db/caller-pool.js';
+import { listenForNotifications, type NotificationListener } from '../events/notification-listener.js';
 import type { Logger } from '../log.js';
 import type { PostgresChangesData, Subscription, SubscriptionRegistry } from './registry.js';
 import {
@@ -73,7 +73,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const { callerPool, pool, registry, log, gatewayId } = options;
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   const columnsOf = tableColumnsCache(pool);
-  let subscriber: Subscriber | undefined;
+  let listener: NotificationListener<ChangeNotice> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let queue: ChangeNotice[] = [];
   let draining: Promise<void> | undefined;
@@ -228,12 +228,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
   }
 
-  function enqueue(payload: unknown): void {
-    const notice = parseNotice(payload);
-    if (!notice) {
-      log.warn({ channel: REALTIME_CHANNEL }, 'realtime: ignored a malformed notification');
-      return;
-    }
+  function enqueue(notice: ChangeNotice): void {
     if (queue.length >= MAX_QUEUED_NOTICES) {
       log.warn({ table: notice.table.table, queued: queue.length }, 'realtime: backlog full, dropped a change');
       return;
@@ -250,35 +245,29 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     async start() {
       if (running) return;
       running = true;
-      const sub: Subscriber = pgListen.default(
-        { connectionString: options.databaseUrl, application_name: CHANGE_FEED_APPLICATION_NAME },
-        {
-          // Same backoff as src/events/listener.ts: full jitter, 100 ms doubling to 10 s, never give up.
-          retryInterval: (attempt: number) => Math.round(Math.random() * Math.min(10_000, 100 * 2 ** Math.min(attempt, 20))),
-          retryLimit: Infinity,
-          retryTimeout: 0,
-          paranoidChecking: 15_000,
-          // Parsed (and validated) by parseNotice, so a malformed payload is one warning, not an emitter error.
-          parse: (text: string) => text,
-        },
-      );
-      subscriber = sub;
-      sub.events.on('connected', () => log.debug('realtime change feed connected'));
-      // Changes committed while disconnected are not replayed (nor are they by Supabase Realtime).
-      sub.events.on('reconnect', (attempt) => log.warn({ attempt }, 'realtime change feed reconnecting'));
-      sub.events.on('error', (error) => log.error({ err: { message: error.message } }, 'realtime change feed error'));
-      sub.notifications.on(REALTIME_CHANNEL, (payload: unknown) => enqueue(payload));
       try {
-        await sub.connect();
-        // LISTEN before the first heartbeat: no trigger notifies before we can hear it.
-        await sub.listenTo(REALTIME_CHANNEL);
+        // The same dedicated, self-healing LISTEN connection as the worker's (backoff with
+        // jitter, no deadline). Changes committed while disconnected are not replayed (nor
+        // are they by Supabase Realtime). Payloads are validated by parseNotice, so a
+        // malformed one is one warning, not an error.
+        listener = await listenForNotifications({
+          url: options.databaseUrl,
+          channel: REALTIME_CHANNEL,
+          applicationName: CHANGE_FEED_APPLICATION_NAME,
+          parse: parseNotice,
+          log,
+        });
+        listener.events$.subscribe((event) => {
+          if (event.kind === 'notification') enqueue(event.payload);
+        });
+        // LISTEN (above) before the first heartbeat: no trigger notifies before we can hear it.
         // Rows of gateways gone for an hour are dead weight in the trigger's lookup.
         await pool.query(`delete from private.realtime_gateways where seen_at < now() - interval '1 hour'`);
         await beat();
       } catch (error) {
         running = false;
-        subscriber = undefined;
-        await sub.close().catch(() => {});
+        await listener?.close().catch(() => {});
+        listener = undefined;
         throw error;
       }
       heartbeat = setInterval(() => {
@@ -296,9 +285,9 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       await pool
         .query(`delete from private.realtime_gateways where gateway_id = $1::text`, [gatewayId])
         .catch((error: Error) => log.warn({ err: { message: error.message } }, 'realtime: could not remove the heartbeat row'));
-      const sub = subscriber;
-      subscriber = undefined;
-      await sub?.close().catch((error: Error) => log.warn({ err: { message: error.message } }, 'realtime: closing the listener failed'));
+      const closing = listener;
+      listener = undefined;
+      await closing?.close().catch((error: Error) => log.warn({ err: { message: error.message } }, 'realtime: closing the listener failed'));
       // Changes already queued are dropped; the one in flight finishes.
       queue = [];
       await draining;

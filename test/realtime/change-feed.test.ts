@@ -3,7 +3,7 @@ import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { CallerPool } from '../../src/db/caller-pool.js';
 import { createLogger } from '../../src/log.js';
-import { createChangeFeed, REALTIME_CHANNEL, type ChangeFeed } from '../../src/realtime/change-feed.js';
+import { CHANGE_FEED_APPLICATION_NAME, createChangeFeed, REALTIME_CHANNEL, type ChangeFeed } from '../../src/realtime/change-feed.js';
 import { matchesFilter } from '../../src/realtime/row-reader.js';
 import { purgeRowVersions } from '../../src/realtime/row-versions.js';
 import { inTransaction } from '../../src/db/transaction.js';
@@ -355,6 +355,27 @@ test('stop and start again: no crash, the heartbeat row goes and comes back, del
   await ctx.db.pool.query(`select pg_notify($1::text, 'not json'), pg_notify($1::text, '{"s":"public","t":"profiles","op":"INSERT","ts":"x","k":[]}')`, [REALTIME_CHANNEL]);
   await createDocument(ctx.db.pool, ctx.profileA, ctx.userA);
   await until(() => sub.got.length === 2);
+});
+
+test('the feed survives pg_terminate_backend of its LISTEN connection and delivers again', async (ctx) => {
+  await ctx.feed.start();
+  const sub = fakeSub(ctx.userA, [{ id: 1, table: 'documents', event: 'INSERT' }]);
+  ctx.registry.add(sub);
+  const feedPids = async () => (await ctx.db.pool.query<{ pid: number }>(
+    `select pid from pg_stat_activity where datname = current_database() and application_name = $1::text`,
+    [CHANGE_FEED_APPLICATION_NAME],
+  )).rows.map((r) => r.pid);
+  const [before] = await until(feedPids);
+  await ctx.db.pool.query('select pg_terminate_backend($1::int)', [before]);
+  await until(async () => {
+    const pids = await feedPids();
+    return pids.length === 1 && pids[0] !== before;
+  });
+  // The new session exists before its LISTEN has run: write until a change gets through.
+  await until(async () => {
+    await createDocument(ctx.db.pool, ctx.profileA, ctx.userA);
+    return sub.got.length > 0;
+  }, 10_000, 200);
 });
 
 test.run();
