@@ -18,6 +18,13 @@ export interface PublishedTable {
   schema: 'public';
   table: string;
   key: readonly KeyColumn[];
+  /**
+   * Columns besides profile_id that the table's select policy reads. A stored version is
+   * delivered only if these still hold the version's values: visibility is checked on the
+   * row as it is now, and an older version may have drawn on more (e.g. an alert's
+   * categories narrowed by a later evaluation).
+   */
+  policyColumns?: readonly string[];
 }
 
 const uuidKey = (name: string): KeyColumn => ({ name, cast: 'uuid[]', hashed: false });
@@ -31,8 +38,8 @@ export const PUBLISHED_TABLES: ReadonlyMap<string, PublishedTable> = new Map(
   (
     [
       { schema: 'public', table: 'documents', key: [uuidKey('id')] },
-      { schema: 'public', table: 'cds_alerts', key: [uuidKey('id')] },
-      { schema: 'public', table: 'journey_timeline', key: [uuidKey('id')] },
+      { schema: 'public', table: 'cds_alerts', key: [uuidKey('id')], policyColumns: ['categories'] },
+      { schema: 'public', table: 'journey_timeline', key: [uuidKey('id')], policyColumns: ['category'] },
       {
         schema: 'public',
         table: 'journey_lab_series',
@@ -90,6 +97,22 @@ export function parseNotice(payload: unknown): ChangeNotice | undefined {
   return { table, type: op, timestamp: ts, keys, versionIds: [] };
 }
 
+/**
+ * Whether a stored version drew on no more than the row as it is now, in the columns
+ * the select policy reads: arrays (an alert's categories) as a subset, anything else
+ * equal. The policies are monotone in these (more categories, fewer readers), so a
+ * subscriber who may see the row now may see such a version. A version that drew on
+ * more is withheld from everyone: a missed intermediate version, never a leak.
+ */
+export function versionCoveredBy(table: PublishedTable, version: Record<string, unknown>, now: Record<string, unknown>): boolean {
+  return (table.policyColumns ?? []).every((name) => {
+    const was = version[name] ?? null;
+    const is = now[name] ?? null;
+    if (Array.isArray(was) && Array.isArray(is)) return was.every((value) => is.includes(value));
+    return JSON.stringify(was) === JSON.stringify(is);
+  });
+}
+
 /** A row's key as the trigger would send it: values as text, hashed columns as md5 of their text. */
 export function keyOf(table: PublishedTable, row: Record<string, unknown>): string[] {
   return table.key.map((col) => {
@@ -105,7 +128,7 @@ export function keyOf(table: PublishedTable, row: Record<string, unknown>): stri
 export function readStatement(table: PublishedTable, keys: string[][], what: 'row' | 'key' = 'row'): { sql: string; params: unknown[] } {
   const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
   const from = `${ident(table.schema)}.${ident(table.table)}`;
-  const select = what === 'row' ? '*' : table.key.map((col) => ident(col.name)).join(', ');
+  const select = what === 'row' ? '*' : [...table.key.map((col) => col.name), ...(table.policyColumns ?? [])].map(ident).join(', ');
   const params = table.key.map((_, i) => keys.map((key) => key[i]));
   if (table.key.length === 1) {
     const [col] = table.key as [KeyColumn];

@@ -7,34 +7,40 @@ import type pg from 'pg';
 import type { PublishedTable } from './row-reader.js';
 
 export interface RowVersions {
-  /** The rows as written, in write order; versions already purged are missing. */
-  records: Record<string, unknown>[];
-  /** Users with live access to any of the rows' profiles (private.profile_access). */
-  candidateUsers: Set<string>;
+  /** The rows as written, by version id; versions already purged are missing. */
+  records: Map<string, Record<string, unknown>>;
+  /** Per profile of those rows: the users with live access to it (private.profile_access). */
+  usersByProfile: Map<string, Set<string>>;
 }
 
 /**
- * One round trip for both: the versions by id, and the users who may see any of their
- * profiles. The candidates only narrow which claims sets are read as; the read as each
- * subscriber still decides what is delivered.
+ * One round trip for both, for any number of notices: the versions by id, and who may
+ * see each of their profiles. The candidates only narrow which claims sets are read as;
+ * the read as each subscriber still decides what is delivered.
  */
 export async function readRowVersions(pool: pg.Pool, ids: string[]): Promise<RowVersions> {
-  const { rows } = await pool.query<{ records: Record<string, unknown>[]; users: string[] }>(
+  const { rows } = await pool.query<{ versions: { id: string; record: Record<string, unknown> }[]; access: Record<string, string[]> }>(
     `with v as (
        select v.id, v.profile_id, v.record from private.realtime_row_versions v where v.id = any($1::bigint[])
      )
-     select coalesce((select json_agg(v.record order by v.id) from v), '[]') as records,
-            coalesce((select json_agg(distinct a.user_id) from private.profile_access a
-                      where a.profile_id in (select v.profile_id from v)
-                        and (a.expires_at is null or a.expires_at > now())), '[]') as users`,
+     select coalesce((select json_agg(json_build_object('id', v.id::text, 'record', v.record)) from v), '[]') as versions,
+            coalesce((select json_object_agg(p.profile_id, p.users)
+                      from (select a.profile_id, json_agg(distinct a.user_id) as users
+                            from private.profile_access a
+                            where a.profile_id in (select v.profile_id from v)
+                              and (a.expires_at is null or a.expires_at > now())
+                            group by a.profile_id) p), '{}') as access`,
     [ids],
   );
   const row = rows[0]!;
-  return { records: row.records, candidateUsers: new Set(row.users) };
+  return {
+    records: new Map(row.versions.map((v) => [v.id, v.record])),
+    usersByProfile: new Map(Object.entries(row.access).map(([profile, users]) => [profile, new Set(users)])),
+  };
 }
 
-/** Versions older than this are deleted: a change still queued after two minutes has lost its version. */
-export const ROW_VERSION_RETENTION = '2 minutes';
+/** Versions written longer ago are deleted (migration 1500 explains the bound). */
+export const ROW_VERSION_RETENTION = '5 minutes';
 
 export async function purgeRowVersions(pool: pg.Pool): Promise<void> {
   await pool.query(`delete from private.realtime_row_versions where written_at < now() - $1::interval`, [ROW_VERSION_RETENTION]);

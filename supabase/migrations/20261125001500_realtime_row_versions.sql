@@ -14,16 +14,21 @@
 -- stored versions. DELETE is unchanged: keys only, as before and as Supabase does.
 --
 -- Cost: only while a gateway heartbeats (the same early return as before), one insert
--- into an unlogged table per changed row. Versions are kept two minutes (the gateway
--- deletes older ones at each 5 s heartbeat); a backlog older than that loses the
--- change's version and the gateway logs it.
+-- into an unlogged table per changed row. Versions are kept five minutes after they were
+-- written (the gateway deletes older ones at each 5 s heartbeat): a transaction that
+-- stays open longer than that after writing a published row, or a gateway backlog that
+-- old, loses those changes' versions, and the gateway logs it.
+--
+-- Rows are kept as to_jsonb() renders them with TimeZone UTC (the function sets it), so
+-- a timestamp reads "…+00:00" whatever the writer's session time zone.
 --
 -- Payload for INSERT/UPDATE: {"s", "t", "op", "ts", "v": [version id, ...]}; ids are
 -- bigints, ≤ 20 bytes each, so 300 a chunk stay far below NOTIFY's 8000 bytes.
 
 create unlogged table private.realtime_row_versions (
   id bigint generated always as identity primary key,
-  written_at timestamptz not null default now(),
+  -- When the row was written, not when its transaction began (now()).
+  written_at timestamptz not null default clock_timestamp(),
   -- Every published table is profile-scoped: who may see a version starts here.
   profile_id uuid,
   record jsonb not null
@@ -33,7 +38,7 @@ revoke all on private.realtime_row_versions from public, anon, authenticated;
 grant all on private.realtime_row_versions to service_role;
 
 create or replace function private.realtime_notify_changes() returns trigger
-language plpgsql security definer set search_path = '' as $$
+language plpgsql security definer set search_path = '' set timezone = 'UTC' as $$
 declare
   key_exprs text[] := '{}';
   arg text;

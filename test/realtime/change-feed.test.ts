@@ -13,7 +13,7 @@ import {
   type PostgresChangesData,
   type Subscription,
 } from '../../src/realtime/registry.js';
-import { createDocument, createProfile, createUser } from '../helpers/fixtures.js';
+import { createDocument, createProfile, createProvider, createUser, grantAccess } from '../helpers/fixtures.js';
 import { databaseSuite, until } from '../helpers/suite.js';
 
 // The colleague's registry (src/realtime/registry.ts), a fresh one per test.
@@ -264,10 +264,54 @@ test('each change delivers the version it wrote: two updates in one transaction 
   assert.equal(sub.got.map((d) => [d.data.record.status, d.data.record.pages_done]), [['queued', null], ['processing', 0], ['processing', 1]]);
 });
 
-test('row versions older than two minutes are purged, newer ones kept', async (ctx) => {
+test('a version that drew on more categories than the row does now is withheld; a narrower one is delivered', async (ctx) => {
+  await ctx.feed.start();
+  const { pool } = ctx.db;
+  const doctor = await createUser(pool);
+  const provider = await createProvider(pool, doctor);
+  await grantAccess(pool, { profileId: ctx.profileA, providerId: provider, grantedBy: ctx.userA, categories: ['medications'] });
+  const atDoctor = fakeSub(doctor, [{ id: 1, table: 'cds_alerts' }]);
+  const atOwner = fakeSub(ctx.userA, [{ id: 1, table: 'cds_alerts' }]);
+  ctx.registry.add(atDoctor);
+  ctx.registry.add(atOwner);
+  const alert = (summary: string, categories: string, fingerprint: string) => pool.query<{ id: string }>(
+    `insert into public.cds_alerts (profile_id, rule_id, fingerprint, severity, summary, categories)
+     select $1::uuid, r.id, $4::text, 'warning', $2::text, $3::text[] from public.cds_rules r order by r.key limit 1
+     returning id`,
+    [ctx.profileA, summary, categories, fingerprint.repeat(64)],
+  );
+  // Narrowed: the first version drew on allergies too, which the doctor may not read.
+  await inTransaction(pool, async (client) => {
+    const id = (await client.query<{ id: string }>(
+      `insert into public.cds_alerts (profile_id, rule_id, fingerprint, severity, summary, categories)
+       select $1::uuid, r.id, $2::text, 'warning', 'Broad', '{medications,allergies}' from public.cds_rules r order by r.key limit 1
+       returning id`,
+      [ctx.profileA, 'a'.repeat(64)],
+    )).rows[0]!.id;
+    await client.query(`update public.cds_alerts set summary = 'Narrow', categories = '{medications}' where id = $1::uuid`, [id]);
+  });
+  // Widened: the first version (medications only) is fine for the doctor; the second is not.
+  await inTransaction(pool, async (client) => {
+    const id = (await client.query<{ id: string }>(
+      `insert into public.cds_alerts (profile_id, rule_id, fingerprint, severity, summary, categories)
+       select $1::uuid, r.id, $2::text, 'warning', 'Was narrow', '{medications}' from public.cds_rules r order by r.key limit 1
+       returning id`,
+      [ctx.profileA, 'b'.repeat(64)],
+    )).rows[0]!.id;
+    await client.query(`update public.cds_alerts set summary = 'Now broad', categories = '{medications,allergies}' where id = $1::uuid`, [id]);
+  });
+  // A barrier the doctor may read: everything before it has been handled.
+  await alert('Barrier', '{medications}', 'c');
+  await until(() => atDoctor.got.some((d) => d.data.record.summary === 'Barrier'));
+  await until(() => atOwner.got.some((d) => d.data.record.summary === 'Barrier'));
+  assert.equal(atDoctor.got.map((d) => d.data.record.summary), ['Narrow', 'Barrier']);
+  assert.equal(atOwner.got.map((d) => d.data.record.summary), ['Narrow', 'Was narrow', 'Now broad', 'Barrier']);
+});
+
+test('row versions older than five minutes are purged, newer ones kept', async (ctx) => {
   await ctx.db.pool.query(
     `insert into private.realtime_row_versions (written_at, profile_id, record)
-     values (now() - interval '3 minutes', $1::uuid, '{"old": true}'), (now() - interval '1 minute', $1::uuid, '{"old": false}')`,
+     values (now() - interval '6 minutes', $1::uuid, '{"old": true}'), (now() - interval '4 minutes', $1::uuid, '{"old": false}')`,
     [ctx.profileA],
   );
   await purgeRowVersions(ctx.db.pool);
