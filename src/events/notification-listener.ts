@@ -88,7 +88,13 @@ export async function listenForNotifications<T>(options: NotificationListenerOpt
       subject.next({ kind: 'reconnecting', attempt });
     });
     sub.events.on('error', (error) => {
-      if (sub !== current) return; // a pending one's failure reaches replace(); a superseded one is done
+      if (sub !== current) {
+        // A pending one's failure reaches replace(). A superseded one whose own reconnect
+        // got a connection but failed its LISTEN would keep that connection and its 15 s
+        // check timer for ever: close it (again).
+        if (sub !== pending) void quietClose(sub);
+        return;
+      }
       log.error({ channel, err: { message: error.message } }, 'listener error');
       if (recovering) void recover(); // pg-listen gave up this re-initialisation
     });
