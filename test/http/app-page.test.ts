@@ -139,6 +139,12 @@ browserTest('upload the sample: status, journey and the alert appear live, witho
 
     assert.is(await ctx.page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded), true);
     assert.equal(ctx.problems, []);
+
+    // Signing out leaves none of the profile's data in the page.
+    await ctx.page.click('#sign-out');
+    await ctx.page.waitForSelector('#sign-in-panel:not([hidden])');
+    assert.is(await ctx.page.evaluate(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } })
+      .document.getElementById('workspace').textContent.includes('Creatinine')), false);
   } finally {
     await worker.stop(1000);
   }

@@ -101,9 +101,14 @@ async function signIn(event) {
 async function signOut() {
   await leaveChannel();
   if (state.client) await state.client.realtime.disconnect();
+  clearTimeout(state.journeyTimer);
   state.client = null;
   state.token = null;
   state.profileId = null;
+  // Nothing of the last person's data stays in the page.
+  state.documents.clear();
+  state.alerts.clear();
+  for (const id of ['documents', 'alerts', 'summary', 'series', 'timeline', 'profile']) $(id).replaceChildren();
   $('who').textContent = '';
   $('workspace').hidden = true;
   $('sign-in-panel').hidden = false;
