@@ -2,9 +2,12 @@
  * `npm run worker`: the background worker (Render's worker service). Runs every
  * registered consumer until SIGTERM, then stops gracefully (WORKER_SHUTDOWN_GRACE_MS).
  */
+import { Registry } from 'prom-client';
 import { loadConfig } from './config.js';
 import { periodicSweeps, registeredConsumers } from './consumers/index.js';
 import { createPool, resolveDatabase } from './db/pool.js';
+import { createJobMetrics } from './events/job-metrics.js';
+import { publishJobMetrics } from './events/job-metrics-publisher.js';
 import { Worker } from './events/worker.js';
 import { createLogger } from './log.js';
 import { installShutdown } from './shutdown.js';
@@ -18,10 +21,16 @@ onShutdown('database server', () => server.stop());
 const pool = createPool(server.url, config.databasePoolMax, log);
 onShutdown('database pool', () => pool.end());
 
+// Render's background workers cannot be scraped: job metrics are published to the
+// database and served by the api's /metrics (src/events/job-metrics-publisher.ts).
+const registry = new Registry();
 const worker = new Worker({ pool, databaseUrl: server.url, consumers: await registeredConsumers({ config, pool }),
   periodic: periodicSweeps({ pool, log }),
   settings: config.jobs,
   log,
+  onJobSettled: createJobMetrics(registry).onJobSettled,
 });
 await worker.start();
+const publisher = publishJobMetrics({ pool, registry, workerId: worker.id, log });
+onShutdown('job metrics', () => publisher.stop());
 onShutdown('worker', () => worker.stop());

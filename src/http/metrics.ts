@@ -8,12 +8,16 @@
  * A worker running in the same process (`npm start`) adds its job metrics to this
  * registry with `createJobMetrics(metrics.registry)` (src/events/job-metrics.ts).
  *
+ * Workers in processes of their own (Render's worker service cannot be scraped) publish
+ * their job metrics to private.worker_metrics (src/events/job-metrics-publisher.ts); a
+ * scrape sums those published in the last minute with this registry's own.
+ *
  * Labels never carry a raw path, an id or a payload: route is the matched pattern
  * (`/api/profiles/:profileId`), job labels are the job type, which is a code name.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { Pool } from '../db/pool.js';
 
 export interface HttpMetrics {
@@ -63,16 +67,26 @@ interface QueueRow {
 }
 
 /**
- * One statement, one pass: depth per (type, status) and, for the pending group, the
- * age of the oldest job that is due (a retry backing off until later is not waiting).
- * It reads through idx_queue_type_status.
+ * One statement per scrape: queue depth per (type, status) and, for the pending group,
+ * the age of the oldest job that is due (a retry backing off until later is not
+ * waiting), read through idx_queue_type_status; and the job metrics that workers in
+ * processes of their own published in the last minute (four times their 15 s period).
  */
-const QUEUE_SQL = `
-  select type, status, count(*)::int as count,
-         extract(epoch from now() - min(run_at) filter (where status = 'pending' and run_at <= now()))::float8
-           as oldest_pending_seconds
-    from public.job_queue
-   group by type, status`;
+const SCRAPE_SQL = `
+  select coalesce((select json_agg(q) from (
+           select type, status, count(*)::int as count,
+                  extract(epoch from now() - min(run_at) filter (where status = 'pending' and run_at <= now()))::float8
+                    as oldest_pending_seconds
+             from public.job_queue
+            group by type, status) q), '[]') as queue,
+         coalesce((select json_agg(w.metrics) from private.worker_metrics w
+                    where w.published_at > now() - interval '1 minute'), '[]') as workers`;
+
+interface ScrapeData {
+  queue: QueueRow[];
+  /** One list per worker, each as prom-client's getMetricsAsJSON() made it. */
+  workers: object[][];
+}
 
 /** The route label: the pattern set by the api's route layer, else @koa/router's, else 'unmatched'. */
 export function routeLabel(ctx: Koa.Context): string {
@@ -127,21 +141,23 @@ export function createMetrics(deps: MetricsDeps): HttpMetrics {
     },
   });
 
-  // The three queue gauges share one query per scrape: registry.metrics() calls every
-  // collect() in the same tick (Promise.all), so the first starts it and the others
-  // await the same promise. It is dropped once settled (every collect already holds it),
-  // so the next scrape reads afresh.
-  let snapshot: Promise<QueueRow[] | undefined> | undefined;
-  const readQueue = (): Promise<QueueRow[] | undefined> =>
-    (snapshot ??= withTimeout(deps.pool.query<QueueRow>(QUEUE_SQL), queueTimeoutMs, 'queue metrics query')
-      .then((result) => result.rows)
+  // A scrape reads the database once: render() starts the read and holds it while
+  // registry.metrics() runs every collect() (in the same tick, Promise.all), so the three
+  // queue gauges await the same promise. It is dropped when the scrape ends (or, for a
+  // registry.metrics() outside render(), once settled), so the next scrape reads afresh.
+  let snapshot: Promise<ScrapeData | undefined> | undefined;
+  let rendering = 0;
+  const readScrape = (): Promise<ScrapeData | undefined> =>
+    (snapshot ??= withTimeout(deps.pool.query<ScrapeData>(SCRAPE_SQL), queueTimeoutMs, 'metrics query')
+      .then((result) => result.rows[0])
       .catch(() => {
         scrapeErrors.inc();
         return undefined;
       })
       .finally(() => {
-        snapshot = undefined;
+        if (rendering === 0) snapshot = undefined;
       }));
+  const readQueue = async (): Promise<QueueRow[] | undefined> => (await readScrape())?.queue;
 
   const typesOf = (rows: QueueRow[]) => new Set([...(deps.jobTypes ?? []), ...rows.map((r) => r.type)]);
 
@@ -206,6 +222,31 @@ export function createMetrics(deps: MetricsDeps): HttpMetrics {
     }
   };
 
+  /** This registry's metrics, with the workers' published job metrics summed into them. */
+  const render = async (): Promise<string> => {
+    rendering++;
+    try {
+      return await renderWith((await readScrape())?.workers ?? []);
+    } finally {
+      if (--rendering === 0) snapshot = undefined;
+    }
+  };
+  const renderWith = async (published: object[][]): Promise<string> => {
+    if (published.length === 0) return registry.metrics();
+    const publishedNames = new Set(published.flatMap((list) => list.map((m) => (m as { name: string }).name)));
+    // Ours minus the metrics the workers publish; ours of those (a worker in this
+    // process) join the sum instead, so no name is exposed twice.
+    const rest = new Registry();
+    const ownOfPublished: object[] = [];
+    for (const object of registry.getMetricsAsArray()) {
+      // getMetricsAsArray is typed as plain descriptions; the entries are the metric instances.
+      const metric = object as unknown as Metric;
+      if (publishedNames.has(object.name)) ownOfPublished.push(await metric.get());
+      else rest.registerMetric(metric);
+    }
+    return Registry.merge([rest, AggregatorRegistry.aggregate([ownOfPublished, ...published])]).metrics();
+  };
+
   const handler: Koa.Middleware = async (ctx, next) => {
     if (ctx.path !== '/metrics' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     ctx.state.route ??= '/metrics';
@@ -217,7 +258,7 @@ export function createMetrics(deps: MetricsDeps): HttpMetrics {
     }
     ctx.set('cache-control', 'no-store');
     ctx.type = registry.contentType;
-    ctx.body = await registry.metrics();
+    ctx.body = await render();
   };
 
   return { registry, middleware, handler };

@@ -8,7 +8,9 @@ import pg from 'pg';
 import request from 'supertest';
 import type { Pool } from '../../src/db/pool.js';
 import { enqueue } from '../../src/events/queue/enqueue.js';
+import { Registry } from 'prom-client';
 import { createJobMetrics } from '../../src/events/job-metrics.js';
+import { publishJobMetrics } from '../../src/events/job-metrics-publisher.js';
 import { Worker } from '../../src/events/worker.js';
 import { createMetrics, type MetricsDeps } from '../../src/http/metrics.js';
 import { readyRoutes } from '../../src/http/routes/ready.js';
@@ -231,6 +233,41 @@ test('the worker hook times completed, retried and failed jobs into the shared r
   const completedSeconds = value(samples, 'guardian_job_duration_seconds_sum', { type: 'test_job', outcome: 'completed' }) ?? 0;
   assert.ok(completedSeconds >= 0.025 && completedSeconds < 5, `completed job took ${completedSeconds} s`);
   assert.is(value(samples, 'guardian_job_failures_total', { type: 'test_job' }), 1);
+});
+
+test('job metrics a worker in its own process publishes are summed into /metrics with this process\'s own', async ({ db }) => {
+  await createRunTables(db.pool);
+  const { app, metrics } = buildApp({ pool: db.pool });
+  // "Elsewhere": a worker with a registry of its own, as `npm run worker` has on Render.
+  const elsewhere = new Registry();
+  const remote = new Worker({
+    pool: db.pool,
+    consumers: [recordingConsumer(db.pool)],
+    settings: testSettings({ pollIntervalMs: 50 }),
+    log,
+    maintenance: false,
+    onJobSettled: createJobMetrics(elsewhere).onJobSettled,
+  });
+  await remote.start();
+  const publisher = publishJobMetrics({ pool: db.pool, registry: elsewhere, workerId: remote.id, log, intervalMs: 50 });
+  try {
+    for (let i = 0; i < 3; i++) await enqueue(db.pool, 'test_job', {});
+    await until(async () => (await jobStatuses(db.pool)).completed === 3);
+    await until(async () => value(await scrape(app), 'guardian_job_duration_seconds_count', { type: 'test_job', outcome: 'completed' }) === 3);
+    // And one job by a worker in this process (npm start): the two are summed, not listed twice.
+    createJobMetrics(metrics.registry).onJobSettled('test_job', 'completed', 0.01);
+    const text = (await request(app.callback()).get('/metrics')).text;
+    assert.is(text.split('\n').filter((line) => line.startsWith('# TYPE guardian_job_duration_seconds ')).length, 1);
+    assert.is(value(await scrape(app), 'guardian_job_duration_seconds_count', { type: 'test_job', outcome: 'completed' }), 4);
+    // The api's own metrics are all still there.
+    assert.match(text, /guardian_jobs\{type="test_job",status="completed"\}/);
+  } finally {
+    await publisher.stop();
+    await remote.stop(0);
+  }
+  // A stopped worker's row is gone, its counts with it.
+  assert.is((await db.pool.query('select count(*)::int as n from private.worker_metrics')).rows[0].n, 0);
+  assert.is(value(await scrape(app), 'guardian_job_duration_seconds_count', { type: 'test_job', outcome: 'completed' }), 1);
 });
 
 function readyApp(deps: Parameters<typeof readyRoutes>[0]) {
