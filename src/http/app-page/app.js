@@ -34,6 +34,11 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** Alert details are short Markdown: shown as plain text, emphasis and escapes removed. */
+function plainText(markdown) {
+  return markdown.replace(/\*\*|__|`/g, '').replace(/\\([\\`*_{}[\]()#+\-.!])/g, '$1');
+}
+
 function showMessage(text) {
   const box = $('message');
   box.textContent = text;
@@ -280,8 +285,7 @@ function renderAlerts() {
     return el('li', { 'data-id': a.id, 'data-severity': a.severity, 'data-status': a.status, class: `alert severity-${a.severity}` },
       el('span', { class: 'severity' }, a.severity),
       el('span', { class: 'summary' }, a.summary),
-      // Details are short Markdown; the page shows them as plain text.
-      a.detail ? el('small', {}, a.detail.replace(/\*\*|__|`/g, '')) : null,
+      a.detail ? el('small', {}, plainText(a.detail)) : null,
       button ?? el('small', { class: 'status' }, a.status));
   }));
   if (rows.length === 0) $('alerts').append(el('li', { class: 'empty' }, 'No open alerts.'));
