@@ -175,7 +175,13 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
   }
 
-  async function handleGroup(notice: ChangeNotice, group: Group, records: Record<string, unknown>[], columns: TableColumns): Promise<void> {
+  async function handleGroup(
+    notice: ChangeNotice,
+    group: Group,
+    records: Record<string, unknown>[],
+    columns: TableColumns,
+    committedAt: string,
+  ): Promise<void> {
     const keys = records.map((record) => keyOf(notice.table, record));
     const visible = await visibleRows(group, notice.table, keys);
     if (visible.size === 0) return; // RLS hides every changed row from this group
@@ -190,7 +196,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       const data: PostgresChangesData = {
         schema: notice.table.schema,
         table: notice.table.table,
-        commit_timestamp: notice.timestamp,
+        commit_timestamp: committedAt,
         type: notice.type,
         columns: shown,
         record,
@@ -214,6 +220,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
     if (records.length === 0) return;
     const columns = await columnsOf(notice.table);
+    // One statement's versions share a transaction: its commit time, else the statement's.
+    const committedAt = versions.committedAt.get(notice.versionIds[0]!) ?? notice.timestamp;
     const candidateUsers = new Set(records.flatMap((r) => [...(versions.usersByProfile.get(String(r.profile_id))?.values() ?? [])]));
     // Groups of users without any access to the rows' profiles are skipped: RLS would
     // hide the rows from them anyway (every published table is profile-scoped). The
@@ -225,7 +233,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     const worker = async () => {
       for (let group = pending.shift(); group; group = pending.shift()) {
         try {
-          await handleGroup(notice, group, records, columns);
+          await handleGroup(notice, group, records, columns, committedAt);
         } catch (error) {
           // One group's failure (e.g. a connection lost mid-read) costs that group this change only.
           log.warn({ table: notice.table.table, type: notice.type, err: { message: (error as Error).message } }, 'realtime: a change read failed');
@@ -237,7 +245,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
 
   async function drain(): Promise<void> {
     for (let batch = queue.splice(0, VERSION_READ_BATCH); batch.length > 0; batch = queue.splice(0, VERSION_READ_BATCH)) {
-      let versions: RowVersions = { records: new Map(), usersByProfile: new Map() };
+      let versions: RowVersions = { records: new Map(), committedAt: new Map(), usersByProfile: new Map() };
       const ids = batch.flatMap((notice) => notice.versionIds);
       try {
         if (ids.length > 0) versions = await readRowVersions(pool, ids);

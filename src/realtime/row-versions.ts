@@ -9,6 +9,11 @@ import type { PublishedTable } from './row-reader.js';
 export interface RowVersions {
   /** The rows as written, by version id; versions already purged are missing. */
   records: Map<string, Record<string, unknown>>;
+  /**
+   * When each version's transaction committed (ISO 8601, UTC), by version id: only where
+   * the server has track_commit_timestamp on (the embedded Postgres does).
+   */
+  committedAt: Map<string, string>;
   /** Per profile of those rows: the users with live access to it (private.profile_access). */
   usersByProfile: Map<string, Set<string>>;
 }
@@ -19,11 +24,20 @@ export interface RowVersions {
  * the read as each subscriber still decides what is delivered.
  */
 export async function readRowVersions(pool: pg.Pool, ids: string[]): Promise<RowVersions> {
-  const { rows } = await pool.query<{ versions: { id: string; record: Record<string, unknown> }[]; access: Record<string, string[]> }>(
+  const { rows } = await pool.query<{
+    versions: { id: string; record: Record<string, unknown>; committed_at: string | null }[];
+    access: Record<string, string[]>;
+  }>(
     `with v as (
-       select v.id, v.profile_id, v.record from private.realtime_row_versions v where v.id = any($1::bigint[])
+       select v.id, v.profile_id, v.record,
+              -- Supabase sends the commit's time; without track_commit_timestamp the caller
+              -- falls back to the statement's (pg_xact_commit_timestamp would raise).
+              case when current_setting('track_commit_timestamp') = 'on'
+                   then to_char(pg_catalog.pg_xact_commit_timestamp(v.xmin) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+              end as committed_at
+       from private.realtime_row_versions v where v.id = any($1::bigint[])
      )
-     select coalesce((select json_agg(json_build_object('id', v.id::text, 'record', v.record)) from v), '[]') as versions,
+     select coalesce((select json_agg(json_build_object('id', v.id::text, 'record', v.record, 'committed_at', v.committed_at)) from v), '[]') as versions,
             coalesce((select json_object_agg(p.profile_id, p.users)
                       from (select a.profile_id, json_agg(distinct a.user_id) as users
                             from private.profile_access a
@@ -35,6 +49,7 @@ export async function readRowVersions(pool: pg.Pool, ids: string[]): Promise<Row
   const row = rows[0]!;
   return {
     records: new Map(row.versions.map((v) => [v.id, v.record])),
+    committedAt: new Map(row.versions.flatMap((v): [string, string][] => (v.committed_at ? [[v.id, v.committed_at]] : []))),
     usersByProfile: new Map(Object.entries(row.access).map(([profile, users]) => [profile, new Set(users)])),
   };
 }

@@ -308,6 +308,23 @@ test('a version that drew on more categories than the row does now is withheld; 
   assert.equal(atOwner.got.map((d) => d.data.record.summary), ['Narrow', 'Was narrow', 'Now broad', 'Barrier']);
 });
 
+test('commit_timestamp is the commit\'s time where the server tracks it (the embedded Postgres), else the statement\'s', async (ctx) => {
+  await ctx.feed.start();
+  const sub = fakeSub(ctx.userA, [{ id: 1, table: 'documents', event: 'INSERT' }]);
+  ctx.registry.add(sub);
+  const tracked = (await ctx.db.pool.query<{ on: boolean }>(`select current_setting('track_commit_timestamp') = 'on' as on`)).rows[0]!.on;
+  let insertedAt = 0;
+  await inTransaction(ctx.db.pool, async (client) => {
+    await createDocument(client as unknown as pg.Pool, ctx.profileA, ctx.userA);
+    insertedAt = Date.now();
+    await client.query('select pg_sleep(0.3)'); // the commit comes 300 ms after the insert
+  });
+  await until(() => sub.got.length === 1);
+  const afterInsertMs = Date.parse(sub.got[0]!.data.commit_timestamp) - insertedAt;
+  if (tracked) assert.ok(afterInsertMs >= 250, `commit_timestamp ${afterInsertMs} ms after the insert`);
+  else assert.ok(afterInsertMs < 200, `commit_timestamp ${afterInsertMs} ms after the insert`);
+});
+
 test('row versions older than five minutes are purged, newer ones kept', async (ctx) => {
   await ctx.db.pool.query(
     `insert into private.realtime_row_versions (written_at, profile_id, record)
