@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { checkRuleParams, evaluateRules, RULE_KINDS } from '../../../src/consumers/decision-support/evaluate.js';
 import type { Rule } from '../../../src/consumers/decision-support/types.js';
 import { databaseSuite } from '../../helpers/suite.js';
-import { facts, immunization, largeProfile, medication, observation } from './facts-builder.js';
+import { condition, daysAgo, facts, immunization, largeProfile, medication, observation } from './facts-builder.js';
 
 const test = databaseSuite<{ rules: Rule[] }>('decision support: shipped rule catalogue');
 
@@ -62,6 +62,22 @@ test('an HbA1c of 7 % with no diabetes on record is a possible undiagnosed diabe
   const hba1c = observation('HbA1c', 7, { code: '4548-4', code_system: 'http://loinc.org', unit: '%', reference_high: 6 });
   const keys = evaluateRules(rules, facts({ observations: [hba1c] })).map((f) => f.rule.key);
   assert.equal(keys.sort(), ['fhirpath.hba1c-possible-diabetes', 'lab.out-of-range']);
+});
+
+test('the FHIRPath rule stays quiet on near misses: 6.4 %, a diabetes diagnosis, an older high result', ({ rules }) => {
+  const hba1c = (value: number, days: number) =>
+    observation('HbA1c', value, { code: '4548-4', code_system: 'http://loinc.org', unit: '%', effective_at: daysAgo(days) });
+  const fires = (partial: Parameters<typeof facts>[0]) =>
+    evaluateRules(rules, facts(partial)).some((f) => f.rule.key === 'fhirpath.hba1c-possible-diabetes');
+  // The expression as migration 1800 left it (the faster form).
+  const expression = (rules.find((r) => r.key === 'fhirpath.hba1c-possible-diabetes')!.params as { expression: string }).expression;
+  assert.match(expression, "code.coding.exists(code in ('4548-4' | '17856-6' | '59261-8'))");
+  assert.is(fires({ observations: [hba1c(6.5, 1)] }), true);
+  assert.is(fires({ observations: [hba1c(6.4, 1)] }), false);
+  assert.is(fires({ observations: [hba1c(7, 1)], conditions: [condition('Type 2 diabetes mellitus')] }), false);
+  assert.is(fires({ observations: [hba1c(7, 200), hba1c(6.1, 1)] }), false);
+  // In mmol/mol, under another LOINC code of the set.
+  assert.is(fires({ observations: [observation('HbA1c', 50, { code: '59261-8', code_system: 'http://loinc.org', unit: 'mmol/mol', effective_at: daysAgo(1) })] }), true);
 });
 
 test.run();
