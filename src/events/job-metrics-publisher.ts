@@ -33,13 +33,18 @@ export function publishJobMetrics(options: {
     // Rows of workers gone for an hour are noise in every scrape's read.
     await pool.query(`delete from private.worker_metrics where published_at < now() - interval '1 hour'`);
   };
-  const tick = () => publish().catch((error: Error) => log.warn({ err: { message: error.message } }, 'publishing job metrics failed'));
-  void tick();
+  let inFlight: Promise<void> = Promise.resolve();
+  const tick = () => {
+    inFlight = publish().catch((error: Error) => log.warn({ err: { message: error.message } }, 'publishing job metrics failed'));
+  };
+  tick();
   const timer = setInterval(tick, options.intervalMs ?? PUBLISH_INTERVAL_MS);
   timer.unref();
   return {
     async stop() {
       clearInterval(timer);
+      await inFlight; // a publish still running would otherwise put the row back
+
       await pool.query(`delete from private.worker_metrics where worker_id = $1::text`, [workerId])
         .catch((error: Error) => log.warn({ err: { message: error.message } }, 'removing published job metrics failed'));
     },

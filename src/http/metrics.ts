@@ -10,7 +10,9 @@
  *
  * Workers in processes of their own (Render's worker service cannot be scraped) publish
  * their job metrics to private.worker_metrics (src/events/job-metrics-publisher.ts); a
- * scrape sums those published in the last minute with this registry's own.
+ * scrape adds those published in the last minute to this registry's own, each series
+ * labelled with its `worker`. Not summed across workers: when one stops, a sum would
+ * drop, and Prometheus would read the drop as a reset and the others' totals as new.
  *
  * Labels never carry a raw path, an id or a payload: route is the matched pattern
  * (`/api/profiles/:profileId`), job labels are the job type, which is a code name.
@@ -79,13 +81,42 @@ const SCRAPE_SQL = `
                     as oldest_pending_seconds
              from public.job_queue
             group by type, status) q), '[]') as queue,
-         coalesce((select json_agg(w.metrics) from private.worker_metrics w
+         coalesce((select json_agg(json_build_object('worker', w.worker_id, 'metrics', w.metrics)) from private.worker_metrics w
                     where w.published_at > now() - interval '1 minute'), '[]') as workers`;
 
 interface ScrapeData {
   queue: QueueRow[];
-  /** One list per worker, each as prom-client's getMetricsAsJSON() made it. */
-  workers: object[][];
+  /** Per worker, its metrics as prom-client's getMetricsAsJSON() made them. */
+  workers: { worker: string; metrics: unknown }[];
+}
+
+interface PublishedMetric {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  values: { value: number; labels: Record<string, string | number>; metricName?: string }[];
+}
+
+/**
+ * A worker's published metrics, checked (a malformed row is skipped, not fatal to the
+ * scrape) and labelled with the worker's id, so each worker keeps series of its own.
+ */
+function labelledByWorker({ worker, metrics }: { worker: string; metrics: unknown }): PublishedMetric[] {
+  if (!Array.isArray(metrics)) return [];
+  return metrics.flatMap((m: unknown): PublishedMetric[] => {
+    const { name, help, type, values } = (m ?? {}) as Partial<PublishedMetric>;
+    if (typeof name !== 'string' || typeof type !== 'string' || !Array.isArray(values)) return [];
+    return [{
+      name,
+      help: typeof help === 'string' ? help : name,
+      type,
+      aggregator: 'sum',
+      values: values
+        .filter((v) => typeof v?.value === 'number')
+        .map((v) => ({ ...v, labels: { ...(v.labels ?? {}), worker } })),
+    }];
+  });
 }
 
 /** The route label: the pattern set by the api's route layer, else @koa/router's, else 'unmatched'. */
@@ -226,14 +257,22 @@ export function createMetrics(deps: MetricsDeps): HttpMetrics {
   const render = async (): Promise<string> => {
     rendering++;
     try {
-      return await renderWith((await readScrape())?.workers ?? []);
+      const workers = (await readScrape())?.workers ?? [];
+      try {
+        return await renderWith(workers);
+      } catch {
+        // Whatever the workers published, the api's own metrics still go out.
+        scrapeErrors.inc();
+        return await registry.metrics();
+      }
     } finally {
       if (--rendering === 0) snapshot = undefined;
     }
   };
-  const renderWith = async (published: object[][]): Promise<string> => {
+  const renderWith = async (workers: ScrapeData['workers']): Promise<string> => {
+    const published = workers.map(labelledByWorker).filter((list) => list.length > 0);
     if (published.length === 0) return registry.metrics();
-    const publishedNames = new Set(published.flatMap((list) => list.map((m) => (m as { name: string }).name)));
+    const publishedNames = new Set(published.flatMap((list) => list.map((m) => m.name)));
     // Ours minus the metrics the workers publish; ours of those (a worker in this
     // process) join the sum instead, so no name is exposed twice.
     const rest = new Registry();

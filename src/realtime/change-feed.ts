@@ -155,6 +155,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     // carries the primary key only (hashed key columns, e.g. journey_lab_series'
     // series_key, are unknown here and left out), and a binding's filter can only
     // match on a primary-key column (any other filter column is absent → no match).
+    // Nothing is kept of a deleted row, so its commit_timestamp is the statement's time.
     const keyTypes = new Map(notice.table.key.filter((c) => !c.hashed).map((c) => [c.name, c.cast.slice(0, -2)]));
     const columns = notice.table.key.filter((c) => !c.hashed).map((c) => ({ name: c.name, type: c.cast.slice(0, -2) }));
     for (const key of notice.keys) {
@@ -221,7 +222,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     if (records.length === 0) return;
     const columns = await columnsOf(notice.table);
     // One statement's versions share a transaction: its commit time, else the statement's.
-    const committedAt = versions.committedAt.get(notice.versionIds[0]!) ?? notice.timestamp;
+    const committedAt = notice.versionIds.map((id) => versions.committedAt.get(id)).find((at) => at !== undefined) ?? notice.timestamp;
     const candidateUsers = new Set(records.flatMap((r) => [...(versions.usersByProfile.get(String(r.profile_id))?.values() ?? [])]));
     // Groups of users without any access to the rows' profiles are skipped: RLS would
     // hide the rows from them anyway (every published table is profile-scoped). The

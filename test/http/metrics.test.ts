@@ -235,7 +235,7 @@ test('the worker hook times completed, retried and failed jobs into the shared r
   assert.is(value(samples, 'guardian_job_failures_total', { type: 'test_job' }), 1);
 });
 
-test('job metrics a worker in its own process publishes are summed into /metrics with this process\'s own', async ({ db }) => {
+test('job metrics a worker in its own process publishes reach /metrics, one series per worker beside this process\'s own', async ({ db }) => {
   await createRunTables(db.pool);
   const { app, metrics } = buildApp({ pool: db.pool });
   // "Elsewhere": a worker with a registry of its own, as `npm run worker` has on Render.
@@ -253,12 +253,16 @@ test('job metrics a worker in its own process publishes are summed into /metrics
   try {
     for (let i = 0; i < 3; i++) await enqueue(db.pool, 'test_job', {});
     await until(async () => (await jobStatuses(db.pool)).completed === 3);
-    await until(async () => value(await scrape(app), 'guardian_job_duration_seconds_count', { type: 'test_job', outcome: 'completed' }) === 3);
-    // And one job by a worker in this process (npm start): the two are summed, not listed twice.
+    const remoteCompleted = { type: 'test_job', outcome: 'completed', worker: remote.id };
+    await until(async () => value(await scrape(app), 'guardian_job_duration_seconds_count', remoteCompleted) === 3);
+    // And one job by a worker in this process (npm start): one metric, a series each.
     createJobMetrics(metrics.registry).onJobSettled('test_job', 'completed', 0.01);
     const text = (await request(app.callback()).get('/metrics')).text;
     assert.is(text.split('\n').filter((line) => line.startsWith('# TYPE guardian_job_duration_seconds ')).length, 1);
-    assert.is(value(await scrape(app), 'guardian_job_duration_seconds_count', { type: 'test_job', outcome: 'completed' }), 4);
+    const samples = await scrape(app);
+    assert.is(value(samples, 'guardian_job_duration_seconds_count', remoteCompleted), 3);
+    const counts = find(samples, 'guardian_job_duration_seconds_count', { type: 'test_job', outcome: 'completed' });
+    assert.equal(counts.map((c) => c.value).sort(), [1, 3]);
     // The api's own metrics are all still there.
     assert.match(text, /guardian_jobs\{type="test_job",status="completed"\}/);
   } finally {
@@ -268,6 +272,24 @@ test('job metrics a worker in its own process publishes are summed into /metrics
   // A stopped worker's row is gone, its counts with it.
   assert.is((await db.pool.query('select count(*)::int as n from private.worker_metrics')).rows[0].n, 0);
   assert.is(value(await scrape(app), 'guardian_job_duration_seconds_count', { type: 'test_job', outcome: 'completed' }), 1);
+});
+
+test('a malformed published row is skipped and the scrape still answers', async ({ db }) => {
+  const { app } = buildApp({ pool: db.pool });
+  await db.pool.query(
+    `insert into private.worker_metrics (worker_id, metrics) values
+       ('broken', '[{"name": "guardian_job_failures_total"}, 42]'), ('odd', '[]'),
+       ('fine', '[{"name": "guardian_job_failures_total", "help": "h", "type": "counter", "values": [{"value": 2, "labels": {"type": "t"}}]}]')`,
+  );
+  try {
+    const samples = await scrape(app);
+    assert.is(value(samples, 'guardian_job_failures_total', { type: 't', worker: 'fine' }), 2);
+    assert.is(find(samples, 'guardian_job_failures_total').length, 1);
+    assert.ok(samples.some((s) => s.name === 'process_cpu_user_seconds_total')); // the api's own are all there
+    assert.is(value(samples, 'guardian_metrics_scrape_errors_total'), 0);
+  } finally {
+    await db.pool.query(`delete from private.worker_metrics`);
+  }
 });
 
 function readyApp(deps: Parameters<typeof readyRoutes>[0]) {
