@@ -23,7 +23,9 @@ import type { JobSettings } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import { Batcher } from './batcher.js';
+import { acknowledgeWithRetry } from './acknowledge.js';
 import { LazyAbort } from './lazy-abort.js';
+import { renewLeases } from './lease-renewal.js';
 import type { Consumer } from './consumer.js';
 import { createListener, type Listener } from './listener.js';
 import { createQueuePool } from './queue-pool.js';
@@ -32,7 +34,7 @@ import { claimJobs, clearIdle } from './queue/claim.js';
 import { completeJobs } from './queue/complete.js';
 import { failJobs, type FailedAttempt } from './queue/fail.js';
 import { PermanentJobError, type Job } from './queue/job.js';
-import { heartbeatJobs, releaseJobs } from './queue/lease.js';
+import { releaseJobs } from './queue/lease.js';
 import { pruneSweep, rescueSweep } from './queue/maintenance.js';
 
 export interface WorkerOptions {
@@ -114,8 +116,8 @@ export class Worker {
         keyTails: new Map(),
       });
     }
-    this.completer = new Batcher((items) => this.ack('complete', () => this.complete(items)));
-    this.failer = new Batcher((items) => this.ack('fail', () => this.fail(items)));
+    this.completer = new Batcher((items) => acknowledgeWithRetry('complete', () => this.complete(items), options.log));
+    this.failer = new Batcher((items) => acknowledgeWithRetry('fail', () => this.fail(items), options.log));
   }
 
   get types(): string[] {
@@ -149,7 +151,7 @@ export class Worker {
       });
     }
     this.every(settings.pollIntervalMs, () => this.wake());
-    this.every(Math.max(250, Math.floor(settings.leaseMs / 3)), () => this.heartbeat());
+    this.every(Math.max(250, Math.floor(settings.leaseMs / 3)), () => renewLeases(this.queue, this.id, this.lanes.values(), settings.leaseMs, log));
     if (this.options.maintenance !== false) {
       this.every(Math.max(500, Math.floor(settings.leaseMs / 2)), () => this.rescue());
       this.every(PRUNE_EVERY_MS, () => this.prune());
@@ -366,44 +368,6 @@ export class Worker {
   private wakeAt(at: Date, type: string): void {
     const timer = setTimeout(() => this.wake([type]), Math.max(0, at.getTime() - Date.now()) + 5);
     timer.unref();
-  }
-
-  /**
-   * Acknowledgements retry through short outages. If the database stays away, the
-   * jobs are left to their leases: they run again, which idempotent consumers allow.
-   */
-  private async ack(what: string, write: () => Promise<void>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await write();
-      } catch (error) {
-        if (attempt >= 5) {
-          this.options.log.error({ err: { message: (error as Error).message }, what }, 'giving up on acknowledgement; leases will expire and the jobs rerun');
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
-      }
-    }
-  }
-
-  private async heartbeat(): Promise<void> {
-    const { settings, log } = this.options;
-    const pool = this.queue;
-    for (const lane of this.lanes.values()) {
-      const ids = [...lane.held.keys()];
-      if (ids.length === 0) continue;
-      try {
-        const kept = await heartbeatJobs(pool, this.id, ids, settings.leaseMs);
-        for (const id of ids) {
-          if (kept.has(id) || !lane.held.has(id)) continue;
-          lane.held.delete(id);
-          lane.running.get(id)?.abort(new Error('lease lost'));
-          log.warn({ job_id: id, type: lane.consumer.type }, 'lease lost; job abandoned to its new holder');
-        }
-      } catch (error) {
-        log.warn({ err: { message: (error as Error).message } }, 'heartbeat failed');
-      }
-    }
   }
 
   private async rescue(): Promise<void> {
