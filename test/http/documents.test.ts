@@ -1,6 +1,5 @@
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { processDocumentConsumer, PROCESS_DOCUMENT } from '../../src/consumers/documents/process-document.js';
 import { Worker } from '../../src/events/worker.js';
@@ -10,47 +9,20 @@ import { LocalExtractor } from '../../src/providers/extraction/local-extractor.j
 import { LocalOcr } from '../../src/providers/ocr/local-ocr.js';
 import { terminateTesseract } from '../../src/providers/ocr/tesseract.js';
 import { sha256Hex } from '../../src/providers/storage/verified-read.js';
-import { sampleLabReport, samplePrescription, toPdf } from '../fixtures/documents.js';
-import { createTestApi, type TestApi } from '../helpers/api.js';
+import { samplePrescription, toPdf } from '../fixtures/documents.js';
+import { createTestApi } from '../helpers/api.js';
 import { insertRecord, lab } from '../helpers/clinical.js';
-import { addMember, createProfile, createProvider, createUser, grantAccess } from '../helpers/fixtures.js';
+import { auth, documentRow, documentsSuite, storedFiles, upload } from '../helpers/documents-api.js';
+import { createProfile, createUser } from '../helpers/fixtures.js';
 import { testSettings } from '../helpers/jobs.js';
-import { databaseSuite, until } from '../helpers/suite.js';
+import { until } from '../helpers/suite.js';
 
-const test = databaseSuite<{ api: TestApi; owner: string; token: string; pdf: Uint8Array; worker?: Worker }>('api: documents');
-
-test.before(async (ctx) => {
-  ctx.api = await createTestApi(ctx.db);
-  ctx.owner = await createUser(ctx.db.pool);
-  ctx.token = await ctx.api.tokenFor(ctx.owner);
-  ctx.pdf = await toPdf(sampleLabReport());
-});
+const test = documentsSuite<{ worker?: Worker }>('api: documents');
 
 test.after(async (ctx) => {
   await ctx.worker?.stop(1000);
   await terminateTesseract(); // its worker thread would keep the test process alive
 });
-
-const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
-
-async function upload(api: TestApi, token: string, profileId: string, bytes: Uint8Array, fileName = 'labs.pdf', contentType = 'application/pdf') {
-  return api.request.post(`/api/profiles/${profileId}/documents`).set(auth(token))
-    .attach('file', Buffer.from(bytes), { filename: fileName, contentType });
-}
-
-/** Every file under the storage folder of a profile (empty when nothing was ever stored there). */
-async function storedFiles(api: TestApi, profileId: string): Promise<string[]> {
-  try {
-    return (await readdir(path.join(api.storageDir, profileId), { recursive: true, withFileTypes: true }))
-      .filter((e) => e.isFile()).map((e) => e.name);
-  } catch {
-    return [];
-  }
-}
-
-async function row(ctx: { db: { pool: import('pg').Pool } }, id: string) {
-  return (await ctx.db.pool.query(`select status, storage_path, sha256, size_bytes::int as size_bytes, uploaded_by from public.documents where id = $1::uuid`, [id])).rows[0];
-}
 
 async function jobsOf(ctx: { db: { pool: import('pg').Pool } }, documentId: string) {
   return (await ctx.db.pool.query<{ id: string; status: string; dedupe_key: string | null }>(
@@ -71,7 +43,7 @@ test('an uploaded PDF is stored with its sha256, queued with a job, and read to 
   assert.is(res.headers.location, `/api/documents/${doc.id}`);
   assert.match(doc.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
 
-  const stored = await row(ctx, doc.id);
+  const stored = await documentRow(ctx, doc.id);
   assert.equal([stored.status, stored.storage_path, stored.uploaded_by], ['queued', `${profile}/${doc.id}/labs.pdf`, ctx.owner]);
   assert.is(sha256Hex(await ctx.api.storage.get(stored.storage_path)), doc.sha256);
   const jobs = await jobsOf(ctx, doc.id);
@@ -151,97 +123,6 @@ test('Content-Disposition cannot be broken by a name with line breaks, quotes or
   const header = contentDisposition('a\r\nSet-Cookie: x=1\'(*).pdf');
   assert.not.match(header, /[\r\n]/);
   assert.is(header, `attachment; filename="a__Set-Cookie: x=1'(*).pdf"; filename*=UTF-8''a%0D%0ASet-Cookie%3A%20x%3D1%27%28%2A%29.pdf`);
-});
-
-test('without a token every documents endpoint answers 401', async (ctx) => {
-  const profile = await createProfile(ctx.db.pool, ctx.owner);
-  const id = randomUUID();
-  const answers = await Promise.all([
-    ctx.api.request.post(`/api/profiles/${profile}/documents`).attach('file', Buffer.from(ctx.pdf), 'a.pdf'),
-    ctx.api.request.get(`/api/profiles/${profile}/documents`),
-    ctx.api.request.get(`/api/documents/${id}`),
-    ctx.api.request.get(`/api/documents/${id}/download`),
-    ctx.api.request.post(`/api/documents/${id}/reanalyse`),
-    ctx.api.request.delete(`/api/documents/${id}`),
-    ctx.api.request.post('/api/process-document').send({ document_id: id }),
-  ]);
-  assert.equal(answers.map((a) => [a.status, a.body.code]), Array(7).fill([401, 'token_missing']));
-  assert.equal(await storedFiles(ctx.api, profile), []);
-});
-
-test('another user\'s profile and document answer 404 exactly like ones that do not exist', async (ctx) => {
-  const profile = await createProfile(ctx.db.pool, ctx.owner);
-  const doc = (await upload(ctx.api, ctx.token, profile, ctx.pdf)).body;
-  const stranger = await ctx.api.tokenFor(await createUser(ctx.db.pool));
-  const shape = (r: { status: number; body: { code: string; title: string } }) => [r.status, r.body.code, r.body.title];
-
-  for (const suffix of ['', '/download']) {
-    const theirs = await ctx.api.request.get(`/api/documents/${doc.id}${suffix}`).set(auth(stranger));
-    const missing = await ctx.api.request.get(`/api/documents/${randomUUID()}${suffix}`).set(auth(stranger));
-    assert.equal(shape(theirs), shape(missing));
-    assert.equal(shape(theirs), [404, 'document_not_found', 'no such document (or it is not shared with you)']);
-  }
-  for (const [method, suffix] of [['post', '/reanalyse'], ['delete', '']] as const) {
-    const theirs = await ctx.api.request[method](`/api/documents/${doc.id}${suffix}`).set(auth(stranger));
-    const missing = await ctx.api.request[method](`/api/documents/${randomUUID()}${suffix}`).set(auth(stranger));
-    assert.equal(shape(theirs), shape(missing));
-    assert.is(theirs.status, 404);
-  }
-  const processTheirs = await ctx.api.request.post('/api/process-document').set(auth(stranger)).send({ document_id: doc.id });
-  assert.equal(shape(processTheirs), [404, 'document_not_found', 'no such document (or it is not shared with you)']);
-
-  const listTheirs = await ctx.api.request.get(`/api/profiles/${profile}/documents`).set(auth(stranger));
-  const listMissing = await ctx.api.request.get(`/api/profiles/${randomUUID()}/documents`).set(auth(stranger));
-  assert.equal(shape(listTheirs), shape(listMissing));
-  const uploadTheirs = await upload(ctx.api, stranger, profile, ctx.pdf, 'intruder.pdf');
-  const uploadMissing = await upload(ctx.api, stranger, randomUUID(), ctx.pdf, 'intruder.pdf');
-  assert.equal(shape(uploadTheirs), shape(uploadMissing));
-  assert.equal(shape(uploadTheirs), [404, 'profile_not_found', 'no such profile (or it is not shared with you)']);
-  assert.equal((await storedFiles(ctx.api, profile)).filter((f) => f === 'intruder.pdf'), []);
-  assert.is((await row(ctx, doc.id)).status, 'queued'); // untouched
-});
-
-test('a viewer reads documents but gets 403 on upload, delete, re-analyse and process-document', async (ctx) => {
-  const profile = await createProfile(ctx.db.pool, ctx.owner);
-  const doc = (await upload(ctx.api, ctx.token, profile, ctx.pdf)).body;
-  const viewer = await createUser(ctx.db.pool);
-  await addMember(ctx.db.pool, profile, viewer, 'viewer');
-  const token = await ctx.api.tokenFor(viewer);
-
-  assert.is((await ctx.api.request.get(`/api/documents/${doc.id}`).set(auth(token))).status, 200);
-  assert.is((await ctx.api.request.get(`/api/documents/${doc.id}/download`).set(auth(token))).status, 200);
-  const uploaded = await upload(ctx.api, token, profile, ctx.pdf, 'by-viewer.pdf');
-  const deleted = await ctx.api.request.delete(`/api/documents/${doc.id}`).set(auth(token));
-  const reanalysed = await ctx.api.request.post(`/api/documents/${doc.id}/reanalyse`).set(auth(token));
-  const processed = await ctx.api.request.post('/api/process-document').set(auth(token)).send({ document_id: doc.id });
-  assert.equal([uploaded, deleted, reanalysed, processed].map((r) => [r.status, r.body.code]), Array(4).fill([403, 'profile_read_only']));
-  assert.equal(await storedFiles(ctx.api, profile), ['labs.pdf']);
-  assert.ok(await row(ctx, doc.id));
-});
-
-test('a provider with a documents grant lists, reads and downloads but may not upload or delete; without the grant sees nothing', async (ctx) => {
-  const profile = await createProfile(ctx.db.pool, ctx.owner);
-  const doc = (await upload(ctx.api, ctx.token, profile, ctx.pdf)).body;
-  const granted = await createUser(ctx.db.pool);
-  const other = await createUser(ctx.db.pool);
-  await grantAccess(ctx.db.pool, { profileId: profile, providerId: await createProvider(ctx.db.pool, granted), grantedBy: ctx.owner, categories: ['documents'] });
-  await grantAccess(ctx.db.pool, { profileId: profile, providerId: await createProvider(ctx.db.pool, other), grantedBy: ctx.owner, categories: ['observations'] });
-  const withGrant = await ctx.api.tokenFor(granted);
-  const withoutGrant = await ctx.api.tokenFor(other);
-
-  const list = await ctx.api.request.get(`/api/profiles/${profile}/documents`).set(auth(withGrant));
-  assert.equal([list.status, list.body.documents.map((d: { id: string }) => d.id)], [200, [doc.id]]);
-  assert.is((await ctx.api.request.get(`/api/documents/${doc.id}`).set(auth(withGrant))).body.sha256, doc.sha256);
-  const download = await ctx.api.request.get(`/api/documents/${doc.id}/download`).set(auth(withGrant));
-  assert.equal([download.status, download.headers['content-type']], [200, 'application/pdf']);
-  assert.is((await upload(ctx.api, withGrant, profile, ctx.pdf, 'by-provider.pdf')).status, 403);
-  assert.is((await ctx.api.request.delete(`/api/documents/${doc.id}`).set(auth(withGrant))).status, 403);
-
-  const listWithout = await ctx.api.request.get(`/api/profiles/${profile}/documents`).set(auth(withoutGrant));
-  assert.equal([listWithout.status, listWithout.body.documents], [200, []]);
-  assert.equal((await ctx.api.request.get(`/api/documents/${doc.id}`).set(auth(withoutGrant))).body.code, 'document_not_found');
-  assert.is((await ctx.api.request.get(`/api/documents/${doc.id}/download`).set(auth(withoutGrant))).status, 404);
-  assert.ok(await row(ctx, doc.id));
 });
 
 test('an upload over the size limit answers 413 and stores nothing', async (ctx) => {
@@ -327,11 +208,11 @@ test('deleting a document removes its row, its file, its derived records and its
   const kept = (await upload(ctx.api, ctx.token, profile, new Uint8Array([...ctx.pdf, 0x0a]), 'kept.pdf')).body;
   const derived = await insertRecord(ctx.db.pool, 'observations', profile, { ...lab('Haemoglobin', 131, 'g/L', '2026-01-10T08:00:00Z'), source_document_id: doc.id });
   const other = await insertRecord(ctx.db.pool, 'observations', profile, { ...lab('Haemoglobin', 129, 'g/L', '2026-02-10T08:00:00Z'), source_document_id: kept.id });
-  const storagePath = (await row(ctx, doc.id)).storage_path;
+  const storagePath = (await documentRow(ctx, doc.id)).storage_path;
 
   const res = await ctx.api.request.delete(`/api/documents/${doc.id}`).set(auth(ctx.token));
   assert.is(res.status, 204);
-  assert.not.ok(await row(ctx, doc.id));
+  assert.not.ok(await documentRow(ctx, doc.id));
   const left = (await ctx.db.pool.query(`select id from public.observations where id = any ($1::uuid[])`, [[derived, other]])).rows.map((r) => r.id);
   assert.equal(left, [other]);
   assert.equal(await storedFiles(ctx.api, profile), ['kept.pdf']);
@@ -363,7 +244,7 @@ test('re-analyse queues a failed document again, folds into a waiting job, and a
   await ctx.db.pool.query(`update public.documents set status = 'processing' where id = $1::uuid`, [doc.id]);
   const busy = await ctx.api.request.post(`/api/documents/${doc.id}/reanalyse`).set(auth(ctx.token));
   assert.equal([busy.status, busy.body.code], [409, 'document_processing']);
-  assert.is((await row(ctx, doc.id)).status, 'processing');
+  assert.is((await documentRow(ctx, doc.id)).status, 'processing');
   assert.is((await jobsOf(ctx, doc.id)).length, 2);
 });
 

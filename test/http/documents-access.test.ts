@@ -1,0 +1,103 @@
+/**
+ * Who may do what with documents: no token, another user's profile, a viewer, a
+ * provider with and without a documents grant.
+ */
+import * as assert from 'uvu/assert';
+import { randomUUID } from 'node:crypto';
+import { auth, documentRow, documentsSuite, storedFiles, upload } from '../helpers/documents-api.js';
+import { addMember, createProfile, createProvider, createUser, grantAccess } from '../helpers/fixtures.js';
+
+const test = documentsSuite('api: documents, access');
+
+test('without a token every documents endpoint answers 401', async (ctx) => {
+  const profile = await createProfile(ctx.db.pool, ctx.owner);
+  const id = randomUUID();
+  const answers = await Promise.all([
+    ctx.api.request.post(`/api/profiles/${profile}/documents`).attach('file', Buffer.from(ctx.pdf), 'a.pdf'),
+    ctx.api.request.get(`/api/profiles/${profile}/documents`),
+    ctx.api.request.get(`/api/documents/${id}`),
+    ctx.api.request.get(`/api/documents/${id}/download`),
+    ctx.api.request.post(`/api/documents/${id}/reanalyse`),
+    ctx.api.request.delete(`/api/documents/${id}`),
+    ctx.api.request.post('/api/process-document').send({ document_id: id }),
+  ]);
+  assert.equal(answers.map((a) => [a.status, a.body.code]), Array(7).fill([401, 'token_missing']));
+  assert.equal(await storedFiles(ctx.api, profile), []);
+});
+
+test('another user\'s profile and document answer 404 exactly like ones that do not exist', async (ctx) => {
+  const profile = await createProfile(ctx.db.pool, ctx.owner);
+  const doc = (await upload(ctx.api, ctx.token, profile, ctx.pdf)).body;
+  const stranger = await ctx.api.tokenFor(await createUser(ctx.db.pool));
+  const shape = (r: { status: number; body: { code: string; title: string } }) => [r.status, r.body.code, r.body.title];
+
+  for (const suffix of ['', '/download']) {
+    const theirs = await ctx.api.request.get(`/api/documents/${doc.id}${suffix}`).set(auth(stranger));
+    const missing = await ctx.api.request.get(`/api/documents/${randomUUID()}${suffix}`).set(auth(stranger));
+    assert.equal(shape(theirs), shape(missing));
+    assert.equal(shape(theirs), [404, 'document_not_found', 'no such document (or it is not shared with you)']);
+  }
+  for (const [method, suffix] of [['post', '/reanalyse'], ['delete', '']] as const) {
+    const theirs = await ctx.api.request[method](`/api/documents/${doc.id}${suffix}`).set(auth(stranger));
+    const missing = await ctx.api.request[method](`/api/documents/${randomUUID()}${suffix}`).set(auth(stranger));
+    assert.equal(shape(theirs), shape(missing));
+    assert.is(theirs.status, 404);
+  }
+  const processTheirs = await ctx.api.request.post('/api/process-document').set(auth(stranger)).send({ document_id: doc.id });
+  assert.equal(shape(processTheirs), [404, 'document_not_found', 'no such document (or it is not shared with you)']);
+
+  const listTheirs = await ctx.api.request.get(`/api/profiles/${profile}/documents`).set(auth(stranger));
+  const listMissing = await ctx.api.request.get(`/api/profiles/${randomUUID()}/documents`).set(auth(stranger));
+  assert.equal(shape(listTheirs), shape(listMissing));
+  const uploadTheirs = await upload(ctx.api, stranger, profile, ctx.pdf, 'intruder.pdf');
+  const uploadMissing = await upload(ctx.api, stranger, randomUUID(), ctx.pdf, 'intruder.pdf');
+  assert.equal(shape(uploadTheirs), shape(uploadMissing));
+  assert.equal(shape(uploadTheirs), [404, 'profile_not_found', 'no such profile (or it is not shared with you)']);
+  assert.equal((await storedFiles(ctx.api, profile)).filter((f) => f === 'intruder.pdf'), []);
+  assert.is((await documentRow(ctx, doc.id)).status, 'queued'); // untouched
+});
+
+test('a viewer reads documents but gets 403 on upload, delete, re-analyse and process-document', async (ctx) => {
+  const profile = await createProfile(ctx.db.pool, ctx.owner);
+  const doc = (await upload(ctx.api, ctx.token, profile, ctx.pdf)).body;
+  const viewer = await createUser(ctx.db.pool);
+  await addMember(ctx.db.pool, profile, viewer, 'viewer');
+  const token = await ctx.api.tokenFor(viewer);
+
+  assert.is((await ctx.api.request.get(`/api/documents/${doc.id}`).set(auth(token))).status, 200);
+  assert.is((await ctx.api.request.get(`/api/documents/${doc.id}/download`).set(auth(token))).status, 200);
+  const uploaded = await upload(ctx.api, token, profile, ctx.pdf, 'by-viewer.pdf');
+  const deleted = await ctx.api.request.delete(`/api/documents/${doc.id}`).set(auth(token));
+  const reanalysed = await ctx.api.request.post(`/api/documents/${doc.id}/reanalyse`).set(auth(token));
+  const processed = await ctx.api.request.post('/api/process-document').set(auth(token)).send({ document_id: doc.id });
+  assert.equal([uploaded, deleted, reanalysed, processed].map((r) => [r.status, r.body.code]), Array(4).fill([403, 'profile_read_only']));
+  assert.equal(await storedFiles(ctx.api, profile), ['labs.pdf']);
+  assert.ok(await documentRow(ctx, doc.id));
+});
+
+test('a provider with a documents grant lists, reads and downloads but may not upload or delete; without the grant sees nothing', async (ctx) => {
+  const profile = await createProfile(ctx.db.pool, ctx.owner);
+  const doc = (await upload(ctx.api, ctx.token, profile, ctx.pdf)).body;
+  const granted = await createUser(ctx.db.pool);
+  const other = await createUser(ctx.db.pool);
+  await grantAccess(ctx.db.pool, { profileId: profile, providerId: await createProvider(ctx.db.pool, granted), grantedBy: ctx.owner, categories: ['documents'] });
+  await grantAccess(ctx.db.pool, { profileId: profile, providerId: await createProvider(ctx.db.pool, other), grantedBy: ctx.owner, categories: ['observations'] });
+  const withGrant = await ctx.api.tokenFor(granted);
+  const withoutGrant = await ctx.api.tokenFor(other);
+
+  const list = await ctx.api.request.get(`/api/profiles/${profile}/documents`).set(auth(withGrant));
+  assert.equal([list.status, list.body.documents.map((d: { id: string }) => d.id)], [200, [doc.id]]);
+  assert.is((await ctx.api.request.get(`/api/documents/${doc.id}`).set(auth(withGrant))).body.sha256, doc.sha256);
+  const download = await ctx.api.request.get(`/api/documents/${doc.id}/download`).set(auth(withGrant));
+  assert.equal([download.status, download.headers['content-type']], [200, 'application/pdf']);
+  assert.is((await upload(ctx.api, withGrant, profile, ctx.pdf, 'by-provider.pdf')).status, 403);
+  assert.is((await ctx.api.request.delete(`/api/documents/${doc.id}`).set(auth(withGrant))).status, 403);
+
+  const listWithout = await ctx.api.request.get(`/api/profiles/${profile}/documents`).set(auth(withoutGrant));
+  assert.equal([listWithout.status, listWithout.body.documents], [200, []]);
+  assert.equal((await ctx.api.request.get(`/api/documents/${doc.id}`).set(auth(withoutGrant))).body.code, 'document_not_found');
+  assert.is((await ctx.api.request.get(`/api/documents/${doc.id}/download`).set(auth(withoutGrant))).status, 404);
+  assert.ok(await documentRow(ctx, doc.id));
+});
+
+test.run();
