@@ -71,8 +71,8 @@ const api = await listen({
 const token = await mintToken(auth, { userId: user, expiresInSeconds: 3600 });
 const base = `http://127.0.0.1:${api.port}`;
 
-let peakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 25);
+let peakRss = process.memoryUsage.rss();
+const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); }, 25); // rss() alone: memoryUsage() also walks the heap
 
 const journeyUrl = `${base}/api/healthcare-journey?profile=${profile}`;
 const probe = await fetch(journeyUrl, { headers: { Authorization: `Bearer ${token}` } });
@@ -85,7 +85,7 @@ const non2xx = result.non2xx + result.errors;
 // would mark repeats as duplicates; acceptance is what is measured).
 const pdf = await toPdf(sampleLabReport());
 const pdfs = Array.from({ length: UPLOADS }, () => pdf);
-const rssBefore = process.memoryUsage().rss;
+const rssBefore = process.memoryUsage.rss();
 const started = performance.now();
 const statuses = await Promise.all(pdfs.map(async (bytes, i) => {
   const form = new FormData();

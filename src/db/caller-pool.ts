@@ -25,7 +25,20 @@ export class CallerPool {
   constructor(url: string, max: number, onError: (error: Error) => void = () => {}) {
     // The role is a startup option: a connection that cannot take it never opens
     // (rather than running a first query as the login role).
-    this.pool = new pg.Pool({ connectionString: url, max, options: '-c role=authenticated', connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+    //
+    // plan_cache_mode: the named statements prepared here (`read(…, name)`) keep one
+    // generic plan. Left to choose, Postgres re-planned the journey read on every call
+    // because its generic plan is estimated dearer than a custom one (measured: 0.8 ms
+    // planning per 0.9 ms execution); the statements named here are written so that
+    // their generic plans use the same index bounds (plain parameters, no expressions).
+    // Unnamed statements are planned per call whatever this says.
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max,
+      options: '-c role=authenticated -c plan_cache_mode=force_generic_plan',
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+    });
     this.pool.on('error', onError);
   }
 

@@ -200,6 +200,9 @@ test('invalid input is 400 validation_failed, naming the parameter', async (ctx)
     [{ profile: ctx.profile, cursor: junkJson }, 'cursor'],
     [{ profile: ctx.profile, cursor: extra }, 'cursor'],
     [{ profile: ctx.profile, cursor: Buffer.from('[1,2]').toString('base64url') }, 'cursor'],
+    // Outside years 1–9999 (the first instant of 10000, the last microsecond before year 1).
+    [{ profile: ctx.profile, cursor: encodeCursor({ us: '253402300800000000', id: randomUUID() }) }, 'cursor'],
+    [{ profile: ctx.profile, cursor: encodeCursor({ us: '-62135596800000001', id: randomUUID() }) }, 'cursor'],
     [{ profile: ctx.profile, limit: '0' }, 'limit'],
     [{ profile: ctx.profile, limit: '201' }, 'limit'],
     [{ profile: ctx.profile, limit: 'ten' }, 'limit'],
@@ -218,6 +221,12 @@ test('invalid input is 400 validation_failed, naming the parameter', async (ctx)
   const past = await get(ctx, 'owner', { profile: ctx.profile, cursor: encodeCursor({ us: '0', id: randomUUID() }) });
   assert.is(past.status, 200);
   assert.equal(past.body.timeline.entries, []);
+  // So are the first and last instants a cursor can name.
+  for (const us of ['-62135596800000000', '253402300799999999']) {
+    const edge = await get(ctx, 'owner', { profile: ctx.profile, cursor: encodeCursor({ us, id: randomUUID() }) });
+    assert.is(edge.status, 200, us);
+    assert.is(edge.body.timeline.entries.length, us.startsWith('-') ? 0 : (await get(ctx, 'owner', { profile: ctx.profile })).body.timeline.entries.length, us);
+  }
 });
 
 test('401 without a token, with an expired one and with a forged one', async (ctx) => {

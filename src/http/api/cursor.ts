@@ -8,7 +8,27 @@ import { z } from 'zod';
 
 export interface Position { us: string; id: string }
 
-const positionSchema = z.object({ us: z.string().regex(/^-?\d{1,17}$/), id: z.uuid() }).strict();
+// Years 1 to 9999: what Postgres and ISO 8601 both write without an era or sign.
+const FIRST_US = -62_135_596_800_000_000n; // 0001-01-01T00:00:00Z
+const LAST_US = 253_402_300_799_999_999n; // 9999-12-31T23:59:59.999999Z
+
+const positionSchema = z.object({
+  us: z.string().regex(/^-?\d{1,18}$/).refine((us) => BigInt(us) >= FIRST_US && BigInt(us) <= LAST_US),
+  id: z.uuid(),
+}).strict();
+
+/**
+ * The position's instant as an ISO 8601 timestamp with all six decimals, for a
+ * timestamptz parameter: exact, unlike a JS Date, and a plain value the planner can
+ * use as an index bound (an expression converting microseconds in SQL is not one
+ * under row-level security, because its functions are not leakproof).
+ */
+export function positionInstant(position: Position): string {
+  const us = BigInt(position.us);
+  const seconds = us / 1_000_000n - (us % 1_000_000n < 0n ? 1n : 0n); // floor, also before 1970
+  const micros = us - seconds * 1_000_000n;
+  return new Date(Number(seconds) * 1000).toISOString().replace(/\.000Z$/, `.${String(micros).padStart(6, '0')}Z`);
+}
 
 export function encodeCursor(position: Position): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { isoDate, profileNotFound } from './common.js';
-import { cursorParam, encodeCursor, limitParam, type Position } from './cursor.js';
+import { cursorParam, encodeCursor, limitParam, positionInstant } from './cursor.js';
 
 export const TIMELINE_KINDS = [
   'encounter', 'document', 'results', 'diagnosis', 'medication_start', 'medication_stop', 'immunization', 'procedure', 'allergy',
@@ -141,17 +141,16 @@ const seriesPageSchema = z.object({
 // need no per-field conversion in JS.
 const ISO = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const US = (column: string) => `(extract(epoch from ${column}) * 1000000)::int8`;
-const AT_US = (param: string) => `(timestamptz 'epoch' + ${param}::int8 * interval '1 microsecond')`;
 
 const SERIES_COLUMNS = `series_key, name, code_system, code, category, unit, point_count, latest_value::float8 as latest_value,
   ${ISO('latest_at')} as latest_at, reference_low::float8 as reference_low, reference_high::float8 as reference_high, direction`;
 
 /*
- * The whole journey in one statement, JSON built by Postgres. Measured with autocannon
- * (50 connections, 10,000-record profile, 2 vCPUs; npm run bench:api): one statement
- * instead of three took ~410 to ~525 requests/s; with the rest of this session's work
- * (materialised access for RLS, the caller pool, pass-through JSON, a prepared plan)
- * ~2,200 requests/s, p99 ~44 ms. Each part reads through its own index:
+ * The whole journey in one statement; Postgres hands back JSON text. Measured with
+ * autocannon (50 connections, 10,000-record profile, 2 vCPUs; npm run bench:api): one
+ * statement instead of three took ~410 to ~525 requests/s; materialised access for
+ * RLS, the caller pool, pass-through JSON and a prepared plan took it to ~2,200 on
+ * session 2's machine. Each part reads through its own index:
  *  - head: the profile row decides visibility (RLS on profiles: members and live
  *    grants; null → 404), the summary rides along (primary key; null when the caller
  *    may not read every summarised category, or nothing is summarised yet);
@@ -161,34 +160,35 @@ const SERIES_COLUMNS = `series_key, name, code_system, code, category, unit, poi
  *    hence the mixed comparison rather than a row comparison. `kind` filters the
  *    scanned rows. One row more than the page says whether there is a next page;
  *  - series: the primary key (profile_id, series_key), ≤ MAX_SERIES + 1 rows sorted in memory.
- * Parameters: $1 profile, $2 from, $3 to (exclusive), $4 kinds, $5 cursor µs, $6 cursor id,
- * $7 page size + 1, $8 MAX_SERIES + 1. It runs as a prepared statement on each
- * connection ('guardian_journey'): planning took as long as executing (0.5 ms each),
- * and with the plan reused the database serves ~3,500 instead of ~1,500 of these per
- * second here. Postgres custom-plans the first five calls, then keeps a generic plan
- * only if it costs no more; every arm still starts from the profile's index.
+ * Entries and headers are stored already rendered (`api_json`, written by a trigger,
+ * migration 1900), so a read only joins text: rendering 50 entries and the headers per
+ * read was half the statement's cost.
+ *
+ * Parameters: $1 profile, $2 from, $3 to (inclusive: the day's last microsecond),
+ * $4 kinds, $5 cursor instant, $6 cursor id, $7 page size + 1, $8 MAX_SERIES + 1. No
+ * parameter is optional: an absent bound is ±infinity (and the nil uuid), so the
+ * bounds stay plain comparisons with a parameter, which the planner can use as index
+ * conditions in a generic plan. It runs as a prepared statement on each connection
+ * ('guardian_journey') with its generic plan (the caller pool forces it): an
+ * expression such as `$2 is null or …` made Postgres judge the generic plan dearer and
+ * re-plan every call, which cost as much as executing (0.8 ms each, measured).
  */
 const JOURNEY_SQL = `
   with page as (
-    select id, kind, category, ${ISO('occurred_at')} as occurred_at, title, detail, record_table, record_ids, document_ids,
-           ${US('occurred_at')} as us,
-           row_number() over (order by journey_timeline.occurred_at desc, journey_timeline.id) as n
+    select id, occurred_at, api_json
     from public.journey_timeline
     where profile_id = $1::uuid
-      and ($2::timestamptz is null or occurred_at >= $2::timestamptz)
-      and ($3::timestamptz is null or occurred_at < $3::timestamptz)
+      and occurred_at >= $2::timestamptz and occurred_at <= $3::timestamptz and occurred_at <= $5::timestamptz
+      and (occurred_at < $5::timestamptz or id > $6::uuid)
       and ($4::text[] is null or kind = any ($4::text[]))
-      and ($5::int8 is null or (occurred_at <= ${AT_US('$5')}
-                                and (occurred_at < ${AT_US('$5')} or id > $6::uuid)))
-    -- Qualified: a bare occurred_at here would mean the text column above, and sorting
-    -- that cannot use the index (measured: 2,490 rows scanned and sorted, 3.5 ms).
-    order by journey_timeline.occurred_at desc, journey_timeline.id
+    order by occurred_at desc, id
     limit $7::int
   ),
+  kept as (select id, occurred_at, api_json from page order by occurred_at desc, id limit $7::int - 1),
   series as (
-    select ${SERIES_COLUMNS} from public.journey_lab_series
+    select api_json, latest_at, series_key from public.journey_lab_series
     where profile_id = $1::uuid
-    order by journey_lab_series.latest_at desc nulls last, series_key
+    order by latest_at desc nulls last, series_key
     limit $8::int
   )
   select
@@ -199,15 +199,12 @@ const JOURNEY_SQL = `
               'last_activity_at', ${ISO('s.last_activity_at')}, 'updated_at', ${ISO('s.updated_at')})::text end
      from public.profiles p left join public.journey_summaries s on s.profile_id = p.id
      where p.id = $1::uuid) as summary,
-    (select coalesce(json_agg(json_build_object('id', id, 'kind', kind, 'category', category, 'occurred_at', occurred_at,
-                                                'title', title, 'detail', detail, 'record_table', record_table,
-                                                'record_ids', record_ids, 'document_ids', document_ids) order by n)
-                       filter (where n < $7::int), '[]')::text
-     from page) as entries,
-    (select json_build_object('us', us::text, 'id', id)::text from page
-     where n = $7::int - 1 and exists (select 1 from page where n = $7::int)) as next_position,
-    (select coalesce(json_agg(s order by s.latest_at desc nulls last, s.series_key), '[]')::text
-     from (select * from series limit $8::int - 1) s) as series,
+    (select '[' || coalesce(string_agg(api_json, ',' order by occurred_at desc, id), '') || ']' from kept) as entries,
+    (select json_build_object('us', ${US('occurred_at')}::text, 'id', id)::text
+     from (select occurred_at, id from kept order by occurred_at, id desc limit 1) as last_kept
+     where (select count(*) from page) = $7::int) as next_position,
+    (select '[' || coalesce(string_agg(api_json, ',' order by latest_at desc nulls last, series_key), '') || ']'
+     from (select api_json, latest_at, series_key from series order by latest_at desc nulls last, series_key limit $8::int - 1) as shown) as series,
     (select count(*) >= $8::int from series) as series_truncated`;
 
 const ONE_SERIES_SQL = `select ${SERIES_COLUMNS} from public.journey_lab_series where profile_id = $1::uuid and series_key = $2::text`;
@@ -253,12 +250,18 @@ function page<R extends { us: string | number }>(rows: R[], limit: number, idOf:
   return { rows: kept.map(({ us: _us, ...row }) => row), next };
 }
 
-/** A day (YYYY-MM-DD) as the instant it starts in UTC; `to` is inclusive, so its bound is the next day's start. */
-function dayStart(day: string, plusDays = 0): string {
-  const at = new Date(`${day}T00:00:00Z`);
-  at.setUTCDate(at.getUTCDate() + plusDays);
-  return at.toISOString();
+/** A day (YYYY-MM-DD) as the instant it starts in UTC. */
+function dayStart(day: string): string {
+  return `${day}T00:00:00.000000Z`;
 }
+
+/** A day's last instant in UTC (Postgres keeps microseconds): `to` is inclusive. */
+function lastInstantOf(day: string): string {
+  return `${day}T23:59:59.999999Z`;
+}
+
+/** The cursor id when there is no cursor: with the 'infinity' position it excludes nothing. */
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 const profileQuery = z.uuid().describe('the profile');
 
@@ -281,11 +284,11 @@ export function journeyRoutes(): AnyRoute[] {
         ctx.audit({ action: 'journey.read', profileId: q.profile, resourceType: 'journey', resourceId: q.profile });
         const row = (await ctx.read<JourneyRow>(JOURNEY_SQL, [
           q.profile,
-          q.from ? dayStart(q.from) : null,
-          q.to ? dayStart(q.to, 1) : null,
+          q.from ? dayStart(q.from) : '-infinity',
+          q.to ? lastInstantOf(q.to) : 'infinity',
           q.kind ?? null,
-          q.cursor?.us ?? null,
-          q.cursor?.id ?? null,
+          q.cursor ? positionInstant(q.cursor) : 'infinity',
+          q.cursor?.id ?? NIL_UUID,
           q.limit + 1,
           MAX_SERIES + 1,
         ], 'guardian_journey')).rows[0]!;
