@@ -22,29 +22,36 @@ export async function loadFacts(db: Queryable, profileId: string, today: Date): 
               from public.allergies where profile_id = $1::uuid`, [profileId]),
     await db.query(`select id, name, code_system, code, clinical_status, onset_date::text as onset_date
               from public.conditions where profile_id = $1::uuid`, [profileId]),
-    await db.query<Omit<ObservationFact, 'series_key' | 'value_numeric' | 'reference_low' | 'reference_high' | 'effective_at'> & {
-      value_numeric: string | null; reference_low: string | null; reference_high: string | null; effective_at: Date;
-    }>(`select id, name, code_system, code, category, value_numeric, value_text, unit, reference_low, reference_high,
-               interpretation, coalesce(effective_at, created_at) as effective_at, status
-        from public.observations
-        where profile_id = $1::uuid and status not in ('entered-in-error', 'cancelled')
-        order by coalesce(effective_at, created_at), id`, [profileId]),
+    // Values as float8 and the instant as ISO text: the driver parses neither into
+    // objects (measured at 2,000 results: a numeric string per value, a Date per row
+    // and a spread copy of each row cost ~3.5 ms of a ~50 ms evaluation).
+    await db.query<Omit<ObservationFact, 'series_key'>>(
+      `select id, name, code_system, code, category, value_numeric::float8 as value_numeric, value_text, unit,
+              reference_low::float8 as reference_low, reference_high::float8 as reference_high, interpretation,
+              to_char(coalesce(effective_at, created_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as effective_at, status
+       from public.observations
+       where profile_id = $1::uuid and status not in ('entered-in-error', 'cancelled')
+       order by coalesce(effective_at, created_at), id`, [profileId]),
     await db.query(`select id, vaccine, code_system, code, occurrence_date::text as occurrence_date, dose_number, status
               from public.immunizations where profile_id = $1::uuid and status <> 'entered-in-error'`, [profileId]),
   ];
-  const num = (v: string | null) => (v === null ? null : Number(v));
+  // A profile's results share a few dozen names: each distinct one is normalised once.
+  const keys = new Map<string, string>();
+  const keyOf = (o: Omit<ObservationFact, 'series_key'>) => {
+    const k = `${o.code_system ?? ''}\u0000${o.code ?? ''}\u0000${o.name}`;
+    let key = keys.get(k);
+    if (key === undefined) keys.set(k, (key = seriesKey(o)));
+    return key;
+  };
   return {
     profile,
     medications: medications.rows,
     allergies: allergies.rows,
     conditions: conditions.rows,
     observations: observations.rows.map((o) => ({
-      ...o,
-      series_key: seriesKey(o),
-      value_numeric: num(o.value_numeric),
-      reference_low: num(o.reference_low),
-      reference_high: num(o.reference_high),
-      effective_at: o.effective_at.toISOString(),
+      id: o.id, series_key: keyOf(o), name: o.name, code_system: o.code_system, code: o.code, category: o.category,
+      value_numeric: o.value_numeric, value_text: o.value_text, unit: o.unit, reference_low: o.reference_low,
+      reference_high: o.reference_high, interpretation: o.interpretation, effective_at: o.effective_at, status: o.status,
     })),
     immunizations: immunizations.rows,
     today: isoDate(today),

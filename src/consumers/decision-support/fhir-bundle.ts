@@ -104,7 +104,7 @@ const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInte
 const CONDITION_CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
 const ALLERGY_CLINICAL = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical';
 
-function concept(text: string, system: string | null, code: string | null): FhirCodeableConcept {
+function codeableConcept(text: string, system: string | null, code: string | null): FhirCodeableConcept {
   const trimmed = code?.trim();
   if (!trimmed) return { text };
   // Observations without a system but with a LOINC-shaped code are LOINC (as in seriesKey).
@@ -125,6 +125,22 @@ export function toFhirBundle(facts: ProfileFacts, resourceTypes: readonly Clinic
   const patientResource: FhirPatient = { resourceType: 'Patient', id: facts.profile.id, gender: facts.profile.sex };
   if (facts.profile.birth_date) patientResource.birthDate = facts.profile.birth_date;
   const resources: FhirResource[] = [patientResource];
+  // Records repeat a few concepts and reference ranges many times (2,000 results, ~40
+  // analytes): each distinct one is built once and shared. The bundle is only read.
+  const concepts = new Map<string, FhirCodeableConcept>();
+  const concept = (text: string, system: string | null, code: string | null): FhirCodeableConcept => {
+    const key = `${text}\u0000${system ?? ''}\u0000${code ?? ''}`;
+    let built = concepts.get(key);
+    if (!built) concepts.set(key, (built = codeableConcept(text, system, code)));
+    return built;
+  };
+  const bounds = new Map<string, FhirQuantity>();
+  const bound = (value: number, unit: string | null): FhirQuantity => {
+    const key = `${value}\u0000${unit ?? ''}`;
+    let built = bounds.get(key);
+    if (!built) bounds.set(key, (built = quantity(value, unit)));
+    return built;
+  };
 
   if (types.has('Observation')) {
     for (const o of facts.observations) {
@@ -134,8 +150,8 @@ export function toFhirBundle(facts: ProfileFacts, resourceTypes: readonly Clinic
       else if (o.value_text !== null) r.valueString = o.value_text;
       if (o.reference_low !== null || o.reference_high !== null) {
         const range: { low?: FhirQuantity; high?: FhirQuantity } = {};
-        if (o.reference_low !== null) range.low = quantity(o.reference_low, o.unit);
-        if (o.reference_high !== null) range.high = quantity(o.reference_high, o.unit);
+        if (o.reference_low !== null) range.low = bound(o.reference_low, o.unit);
+        if (o.reference_high !== null) range.high = bound(o.reference_high, o.unit);
         r.referenceRange = [range];
       }
       if (o.interpretation) r.interpretation = [{ coding: [{ system: INTERPRETATION, code: o.interpretation }] }];
