@@ -16,8 +16,8 @@
 import pg from 'pg';
 import type { Caller } from './as-caller.js';
 
-const CLAIMS = Symbol('guardian.claims');
-type CallerClient = pg.PoolClient & { [CLAIMS]?: string };
+const SETTINGS = Symbol('guardian.session-settings');
+type CallerClient = pg.PoolClient & { [SETTINGS]?: string };
 
 export class CallerPool {
   readonly pool: pg.Pool;
@@ -25,20 +25,7 @@ export class CallerPool {
   constructor(url: string, max: number, onError: (error: Error) => void = () => {}) {
     // The role is a startup option: a connection that cannot take it never opens
     // (rather than running a first query as the login role).
-    //
-    // plan_cache_mode: the named statements prepared here (`read(…, name)`) keep one
-    // generic plan. Left to choose, Postgres re-planned the journey read on every call
-    // because its generic plan is estimated dearer than a custom one (measured: 0.8 ms
-    // planning per 0.9 ms execution); the statements named here are written so that
-    // their generic plans use the same index bounds (plain parameters, no expressions).
-    // Unnamed statements are planned per call whatever this says.
-    this.pool = new pg.Pool({
-      connectionString: url,
-      max,
-      options: '-c role=authenticated -c plan_cache_mode=force_generic_plan',
-      connectionTimeoutMillis: 10_000,
-      idleTimeoutMillis: 30_000,
-    });
+    this.pool = new pg.Pool({ connectionString: url, max, options: '-c role=authenticated', connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
     this.pool.on('error', onError);
   }
 
@@ -46,16 +33,31 @@ export class CallerPool {
    * One statement as the caller (role authenticated). With a `name` it is prepared once
    * per connection and its plan reused: safe across users, because the policies read
    * the caller from the session's claims when the plan runs, not when it is made.
+   *
+   * A named statement runs with its generic plan (plan_cache_mode force_generic_plan),
+   * so it is planned once per connection: left to choose, Postgres re-planned the
+   * journey read on every call because it judged the generic plan dearer (measured:
+   * 0.8 ms planning per 0.9 ms executing). Statements given a name must be written so
+   * that their generic plan is good (bounds as plain parameters, no `$1 is null or`).
+   * Everything else runs with Postgres' own choice ('auto'): the setting covers
+   * unnamed statements and PL/pgSQL too, whose optional filters need custom plans.
+   * Claims and plan mode are session settings, set together in one round trip and
+   * only when the connection last ran with others.
    */
   async read<R extends pg.QueryResultRow>(caller: Caller, sql: string, params: unknown[], name?: string): Promise<pg.QueryResult<R>> {
     assertAuthenticated(caller);
     const client = (await this.pool.connect()) as CallerClient;
     try {
       const claims = JSON.stringify(caller.claims);
-      if (client[CLAIMS] !== claims) {
-        client[CLAIMS] = undefined; // unknown until the set succeeds
-        assertRole(await client.query(`select set_config('request.jwt.claims', $1::text, false), current_user as role`, [claims]));
-        client[CLAIMS] = claims;
+      const planMode = name ? 'force_generic_plan' : 'auto';
+      const settings = `${planMode} ${claims}`;
+      if (client[SETTINGS] !== settings) {
+        client[SETTINGS] = undefined; // unknown until the set succeeds
+        assertRole(await client.query(
+          `select set_config('request.jwt.claims', $1::text, false), set_config('plan_cache_mode', $2::text, false), current_user as role`,
+          [claims, planMode],
+        ));
+        client[SETTINGS] = settings;
       }
       const result = await client.query<R>(name ? { name, text: sql, values: params } : { text: sql, values: params });
       client.release();
@@ -73,7 +75,11 @@ export class CallerPool {
     const client = (await this.pool.connect()) as CallerClient;
     try {
       await client.query('begin');
-      assertRole(await client.query(`select set_config('request.jwt.claims', $1::text, true), current_user as role`, [JSON.stringify(caller.claims)]));
+      // Local settings: gone at commit, whatever the session holds for read().
+      assertRole(await client.query(
+        `select set_config('request.jwt.claims', $1::text, true), set_config('plan_cache_mode', 'auto', true), current_user as role`,
+        [JSON.stringify(caller.claims)],
+      ));
       const result = await work(client);
       await client.query('commit');
       client.release();

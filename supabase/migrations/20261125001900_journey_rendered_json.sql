@@ -47,8 +47,15 @@ create trigger render_api_json before insert or update on public.journey_timelin
 create trigger render_api_json before insert or update on public.journey_lab_series
   for each row execute function private.render_journey_lab_series_header();
 
--- Rows written before this migration.
+-- Rows written before this migration, rendered by the triggers above. The local
+-- Realtime gateway's triggers are off meanwhile: the rows' content does not change, so
+-- there is nothing to tell its subscribers. (On Supabase, Realtime reads the WAL and
+-- will pass these updates on once.)
+alter table public.journey_timeline disable trigger realtime_notify_update;
+alter table public.journey_lab_series disable trigger realtime_notify_update;
 update public.journey_timeline set api_json = null;
 update public.journey_lab_series set api_json = null;
+alter table public.journey_timeline enable trigger realtime_notify_update;
+alter table public.journey_lab_series enable trigger realtime_notify_update;
 alter table public.journey_timeline alter column api_json set not null;
 alter table public.journey_lab_series alter column api_json set not null;

@@ -37,4 +37,16 @@ test('its connections are the authenticated role, and callers of other roles are
   assert.match((error as Error).message, /signed-in users only/);
 });
 
+test('named statements run with their generic plan; everything else with Postgres\' own choice', async (ctx) => {
+  const user = asUser(await createUser(ctx.db.pool));
+  const mode = `select current_setting('plan_cache_mode') as mode`;
+  for (let round = 0; round < 2; round++) {
+    assert.is((await ctx.callers.read(user, mode, [], 'test_plan_mode')).rows[0]?.mode, 'force_generic_plan');
+    // The same connection, next: an unnamed read, then a transaction after a named read.
+    assert.is((await ctx.callers.read(user, mode, [])).rows[0]?.mode, 'auto');
+    await ctx.callers.read(user, mode, [], 'test_plan_mode');
+    assert.is(await ctx.callers.transaction(user, async (c) => (await c.query(mode)).rows[0]?.mode), 'auto');
+  }
+});
+
 test.run();

@@ -38,7 +38,7 @@ export async function loadFacts(db: Queryable, profileId: string, today: Date): 
   // A profile's results share a few dozen names: each distinct one is normalised once.
   const keys = new Map<string, string>();
   const keyOf = (o: Omit<ObservationFact, 'series_key'>) => {
-    const k = `${o.code_system ?? ''}\u0000${o.code ?? ''}\u0000${o.name}`;
+    const k = JSON.stringify([o.code_system, o.code, o.name]); // null and '' stay apart
     let key = keys.get(k);
     if (key === undefined) keys.set(k, (key = seriesKey(o)));
     return key;

@@ -129,14 +129,14 @@ export function toFhirBundle(facts: ProfileFacts, resourceTypes: readonly Clinic
   // analytes): each distinct one is built once and shared. The bundle is only read.
   const concepts = new Map<string, FhirCodeableConcept>();
   const concept = (text: string, system: string | null, code: string | null): FhirCodeableConcept => {
-    const key = `${text}\u0000${system ?? ''}\u0000${code ?? ''}`;
+    const key = JSON.stringify([text, system, code]); // null and '' stay apart
     let built = concepts.get(key);
     if (!built) concepts.set(key, (built = codeableConcept(text, system, code)));
     return built;
   };
   const bounds = new Map<string, FhirQuantity>();
   const bound = (value: number, unit: string | null): FhirQuantity => {
-    const key = `${value}\u0000${unit ?? ''}`;
+    const key = `${value} ${JSON.stringify(unit)}`; // String(): NaN and Infinity stay apart
     let built = bounds.get(key);
     if (!built) bounds.set(key, (built = quantity(value, unit)));
     return built;

@@ -43,4 +43,15 @@ test('results load as numbers, instants as ISO 8601 in UTC (milliseconds), oldes
   assert.is(third!.value_text, 'amber');
 });
 
+test('a result name is keyed by what it is coded as: a missing system and an empty one are not the same', async (ctx) => {
+  const { pool } = ctx.db;
+  // Same name and LOINC-shaped code; only a null system makes the code count as LOINC.
+  const unsystemed = await insertRecord(pool, 'observations', ctx.profile, { name: 'Sodium', code: '2951-2', value_numeric: '140', effective_at: '2026-01-01' });
+  const empty = await insertRecord(pool, 'observations', ctx.profile, { name: 'Sodium', code_system: '', code: '2951-2', value_numeric: '141', effective_at: '2026-01-02' });
+  const facts = await loadFacts(pool, ctx.profile, new Date());
+  const keys = new Map(facts!.observations.map((o) => [o.id, o.series_key]));
+  assert.is(keys.get(unsystemed), 'loinc:2951-2');
+  assert.is(keys.get(empty), 'name:sodium');
+});
+
 test.run();
