@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { isoDate, profileNotFound } from './common.js';
-import { cursorParam, encodeCursor, limitParam, positionInstant } from './cursor.js';
+import { cursorParam, encodeCursor, limitParam, positionInstant, type Position } from './cursor.js';
 
 export const TIMELINE_KINDS = [
   'encounter', 'document', 'results', 'diagnosis', 'medication_start', 'medication_stop', 'immunization', 'procedure', 'allergy',
@@ -263,6 +263,33 @@ function lastInstantOf(day: string): string {
 /** The cursor id when there is no cursor: with the 'infinity' position it excludes nothing. */
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
+export interface JourneyQuery {
+  profile: string;
+  from?: string;
+  to?: string;
+  kind?: TimelineKind[];
+  limit: number;
+  cursor?: Position;
+}
+
+/** The journey statement for a query, as the route runs it (bench:api also runs it alone). */
+export function journeyStatement(q: JourneyQuery): { name: string; sql: string; params: unknown[] } {
+  return {
+    name: 'guardian_journey',
+    sql: JOURNEY_SQL,
+    params: [
+      q.profile,
+      q.from ? dayStart(q.from) : '-infinity',
+      q.to ? lastInstantOf(q.to) : 'infinity',
+      q.kind ?? null,
+      q.cursor ? positionInstant(q.cursor) : 'infinity',
+      q.cursor?.id ?? NIL_UUID,
+      q.limit + 1,
+      MAX_SERIES + 1,
+    ],
+  };
+}
+
 const profileQuery = z.uuid().describe('the profile');
 
 export function journeyRoutes(): AnyRoute[] {
@@ -282,16 +309,8 @@ export function journeyRoutes(): AnyRoute[] {
       async handle(ctx) {
         const q = ctx.query;
         ctx.audit({ action: 'journey.read', profileId: q.profile, resourceType: 'journey', resourceId: q.profile });
-        const row = (await ctx.read<JourneyRow>(JOURNEY_SQL, [
-          q.profile,
-          q.from ? dayStart(q.from) : '-infinity',
-          q.to ? lastInstantOf(q.to) : 'infinity',
-          q.kind ?? null,
-          q.cursor ? positionInstant(q.cursor) : 'infinity',
-          q.cursor?.id ?? NIL_UUID,
-          q.limit + 1,
-          MAX_SERIES + 1,
-        ], 'guardian_journey')).rows[0]!;
+        const statement = journeyStatement(q);
+        const row = (await ctx.read<JourneyRow>(statement.sql, statement.params, statement.name)).rows[0]!;
         if (row.summary === null) throw profileNotFound();
         const nextCursor = row.next_position === null ? null : Buffer.from(row.next_position).toString('base64url');
         // The shape of journeySchema (the OpenAPI document and the tests hold it to that).
