@@ -59,6 +59,11 @@ export interface HttpSettings {
   rateLimitPerIp: number;
   /** Uploads per minute per user (each one is stored and processed). */
   uploadRateLimitPerUser: number;
+  /**
+   * Memory for the journey answers kept per api instance (src/http/api/journey-cache.ts);
+   * each is served again only after a database check; 0 turns it off.
+   */
+  journeyCacheBytes: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>` (Render web services are public). */
   metricsToken: string | undefined;
   /**
@@ -235,6 +240,8 @@ function httpSettings(env: Env): HttpSettings {
     rateLimitPerUser: integer(env, 'RATE_LIMIT_PER_USER_PER_MINUTE', 600, 1, 1_000_000),
     rateLimitPerIp: integer(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 1200, 1, 1_000_000),
     uploadRateLimitPerUser: integer(env, 'UPLOAD_RATE_LIMIT_PER_USER_PER_MINUTE', 30, 1, 100_000),
+    // 32 MB: ~1,000 answers of a 10,000-record profile's first page (~32 kB each).
+    journeyCacheBytes: integer(env, 'JOURNEY_CACHE_MB', 32, 0, 4096) * 1024 * 1024,
     metricsToken: text(env, 'METRICS_TOKEN'),
     appRealtime: { url: httpUrl(env, 'SUPABASE_URL'), anonKey: text(env, 'SUPABASE_ANON_KEY') },
   };

@@ -11,6 +11,7 @@ import { dailySweep } from './consumers/decision-support/daily-sweep.js';
 import { strandedUploadSweep } from './consumers/documents/requeue-stranded.js';
 import { pruneSweep, rescueSweep } from './events/queue/maintenance.js';
 import { pruneRateLimits } from './http/rate-limit.js';
+import { compactJourneyWrites } from './consumers/journey/journey-writes.js';
 import { createLogger } from './log.js';
 
 const config = loadConfig();
@@ -24,6 +25,7 @@ const pruned = await pruneSweep(pool, config.jobs, log);
 const swept = await dailySweep(pool, log);
 const requeued = await strandedUploadSweep(pool, log);
 await pruneRateLimits(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'pruning rate limits failed'));
+await compactJourneyWrites(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'compacting journey versions failed'));
 await pool.end();
 await server.stop();
 process.exit(rescued !== undefined && pruned && swept && requeued ? 0 : 1);

@@ -11,6 +11,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { DocumentSettings, HttpSettings } from '../config.js';
 import { CallerPool } from '../db/caller-pool.js';
+import { JourneyCache } from './api/journey-cache.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import type { FileStorage } from '../providers/storage/types.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   metrics?: HttpMetrics;
   /** Connections for signed-in users' work (default: a pool of the same size on the same database). */
   callerPool?: CallerPool;
+  /** The journey answers kept between requests (default: one of http.journeyCacheBytes). */
+  journeyCache?: JourneyCache;
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -82,7 +85,12 @@ export function createApp(deps: AppDeps): Koa {
   }
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.http.jsonLimitBytes, encoding: 'utf-8' }));
 
-  const routes = apiRoutes({ pool: deps.pool, storage: deps.storage, maxUploadBytes: deps.documents.maxBytes });
+  const routes = apiRoutes({
+    pool: deps.pool,
+    storage: deps.storage,
+    maxUploadBytes: deps.documents.maxBytes,
+    journeyCache: deps.journeyCache ?? new JourneyCache(deps.http.journeyCacheBytes),
+  });
   const openapi = buildOpenApi(routes, { version: deps.version ?? '0.1.0' });
   const router = new Router();
   router.get('/openapi.json', (ctx) => {

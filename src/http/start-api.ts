@@ -10,6 +10,7 @@ import { createStorage } from '../providers/index.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import type { HttpMetrics } from './metrics.js';
 import { pruneRateLimits } from './rate-limit.js';
+import { compactJourneyWrites } from '../consumers/journey/journey-writes.js';
 import { listen } from './server.js';
 
 const PRUNE_EVERY_MS = 5 * 60 * 1000;
@@ -30,6 +31,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, metrics?
   );
   const timer = setInterval(() => {
     pruneRateLimits(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'pruning rate limits failed'));
+    compactJourneyWrites(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'compacting journey versions failed'));
   }, PRUNE_EVERY_MS);
   timer.unref();
   return {

@@ -9,6 +9,7 @@ import { alertRoutes } from './alerts.js';
 import { documentRoutes } from './documents.js';
 import { jobRoutes } from './jobs.js';
 import { journeyRoutes } from './journey.js';
+import type { JourneyCache } from './journey-cache.js';
 import { profileRoutes } from './profiles.js';
 import { reportRoutes } from './reports.js';
 
@@ -16,8 +17,9 @@ export interface ApiDeps {
   pool: Pool;
   storage: FileStorage;
   maxUploadBytes: number;
+  journeyCache: JourneyCache;
 }
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...profileRoutes(), ...documentRoutes({ storage: deps.storage, maxUploadBytes: deps.maxUploadBytes }), ...jobRoutes(), ...journeyRoutes(), ...alertRoutes(), ...reportRoutes(), ...grantRoutes(), ...providerPortalRoutes(), ...auditTrailRoutes()];
+  return [...profileRoutes(), ...documentRoutes({ storage: deps.storage, maxUploadBytes: deps.maxUploadBytes }), ...jobRoutes(), ...journeyRoutes({ cache: deps.journeyCache }), ...alertRoutes(), ...reportRoutes(), ...grantRoutes(), ...providerPortalRoutes(), ...auditTrailRoutes()];
 }

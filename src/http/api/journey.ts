@@ -20,6 +20,7 @@ import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { isoDate, profileNotFound } from './common.js';
 import { cursorParam, encodeCursor, limitParam, positionInstant, type Position } from './cursor.js';
+import { JourneyCache } from './journey-cache.js';
 
 export const TIMELINE_KINDS = [
   'encounter', 'document', 'results', 'diagnosis', 'medication_start', 'medication_stop', 'immunization', 'procedure', 'allergy',
@@ -173,6 +174,18 @@ const SERIES_COLUMNS = `series_key, name, code_system, code, category, unit, poi
  * expression such as `$2 is null or …` made Postgres judge the generic plan dearer and
  * re-plan every call, which cost as much as executing (0.8 ms each, measured).
  */
+/*
+ * What an answer was built from (see journey-cache.ts): the profile's journey version
+ * (committed writes to its timeline, series and summary, migration 2000) and the
+ * categories the caller may read now. Both read through small indexes as the caller.
+ */
+const JOURNEY_VERSION = `(select coalesce(sum(w.weight), 0)::text from private.journey_writes w where w.profile_id = $1::uuid)`;
+const CALLER_ACCESS = `(select coalesce(string_agg(distinct a.category, ',' order by a.category), '') from private.profile_access a
+      where a.user_id = (select auth.uid()) and a.profile_id = $1::uuid and (a.expires_at is null or a.expires_at > now()))`;
+
+/** The check before a kept answer is served again: no row when the caller may not see the profile. */
+const CHECK_SQL = `select ${JOURNEY_VERSION} as version, ${CALLER_ACCESS} as access from public.profiles p where p.id = $1::uuid`;
+
 const JOURNEY_SQL = `
   with page as (
     select id, occurred_at, api_json
@@ -205,7 +218,9 @@ const JOURNEY_SQL = `
      where (select count(*) from page) = $7::int) as next_position,
     (select '[' || coalesce(string_agg(api_json, ',' order by latest_at desc nulls last, series_key), '') || ']'
      from (select api_json, latest_at, series_key from series order by latest_at desc nulls last, series_key limit $8::int - 1) as shown) as series,
-    (select count(*) >= $8::int from series) as series_truncated`;
+    (select count(*) >= $8::int from series) as series_truncated,
+    ${JOURNEY_VERSION} as version,
+    ${CALLER_ACCESS} as access`;
 
 const ONE_SERIES_SQL = `select ${SERIES_COLUMNS} from public.journey_lab_series where profile_id = $1::uuid and series_key = $2::text`;
 
@@ -239,6 +254,8 @@ interface JourneyRow {
   next_position: string | null;
   series: string;
   series_truncated: boolean;
+  version: string;
+  access: string;
 }
 interface PointRow extends z.infer<typeof labPointSchema> { us: string }
 
@@ -292,7 +309,8 @@ export function journeyStatement(q: JourneyQuery): { name: string; sql: string; 
 
 const profileQuery = z.uuid().describe('the profile');
 
-export function journeyRoutes(): AnyRoute[] {
+export function journeyRoutes(deps: { cache: JourneyCache }): AnyRoute[] {
+  const { cache } = deps;
   return [
     defineRoute({
       method: 'get', path: '/api/healthcare-journey', operationId: 'getHealthcareJourney', tags: ['journey'], auth: 'user',
@@ -309,15 +327,37 @@ export function journeyRoutes(): AnyRoute[] {
       async handle(ctx) {
         const q = ctx.query;
         ctx.audit({ action: 'journey.read', profileId: q.profile, resourceType: 'journey', resourceId: q.profile });
+        const send = (body: string) => {
+          // The shape of journeySchema (the OpenAPI document and the tests hold it to that).
+          ctx.koa.type = 'application/json';
+          ctx.koa.body = body;
+        };
+        const key = cache.enabled ? JourneyCache.key({ ...q, userId: ctx.userId! }) : undefined;
+        const kept = key ? cache.get(key) : undefined;
+        if (key && kept) {
+          const check = (await ctx.read<{ version: string; access: string }>(CHECK_SQL, [q.profile], 'guardian_journey_check')).rows[0];
+          if (!check) {
+            cache.delete(key);
+            throw profileNotFound();
+          }
+          if (check.version === kept.version && check.access === kept.access) {
+            cache.hits++;
+            return send(kept.body);
+          }
+          cache.stale++;
+        }
         const statement = journeyStatement(q);
         const row = (await ctx.read<JourneyRow>(statement.sql, statement.params, statement.name)).rows[0]!;
-        if (row.summary === null) throw profileNotFound();
+        if (row.summary === null) {
+          if (key) cache.delete(key);
+          throw profileNotFound();
+        }
         const nextCursor = row.next_position === null ? null : Buffer.from(row.next_position).toString('base64url');
-        // The shape of journeySchema (the OpenAPI document and the tests hold it to that).
-        ctx.koa.type = 'application/json';
-        ctx.koa.body = `{"profile_id":${JSON.stringify(q.profile)},"summary":${row.summary},` +
+        const body = `{"profile_id":${JSON.stringify(q.profile)},"summary":${row.summary},` +
           `"timeline":{"entries":${row.entries},"next_cursor":${JSON.stringify(nextCursor)}},` +
           `"lab_series":${row.series},"lab_series_truncated":${row.series_truncated}}`;
+        if (key) cache.set(key, { version: row.version, access: row.access, body });
+        send(body);
       },
     }),
     defineRoute({

@@ -1,0 +1,94 @@
+/**
+ * The healthcare-journey answers this api instance gave, kept in memory so the same
+ * read can be answered again without rebuilding it, but never without asking the
+ * database first.
+ *
+ * An entry is one user's answer to one query (profile, filters, page) together with
+ * what it was built from: the profile's journey version (migration 2000: the count of
+ * committed writes to its timeline, series and summary) and the categories the user
+ * could read (their live rows in private.profile_access). A later identical request
+ * is served from the entry only when a check, run as that user under RLS in the
+ * database, returns the same version and the same categories: any write to the
+ * journey, a revoked, narrowed or expired grant, or a profile the user may no longer
+ * see (no row: 404) sends the request to the full statement. Entries are never shared
+ * between users.
+ *
+ * Bounded by the bytes of the answers held (least recently used go first); 0 turns it
+ * off. Memory only: nothing is written anywhere, and a restart forgets everything.
+ */
+import type { Position } from './cursor.js';
+
+export interface CachedJourney {
+  /** The profile's journey version the answer was built at. */
+  version: string;
+  /** The categories the user could read then, sorted and comma-separated. */
+  access: string;
+  /** The response body. */
+  body: string;
+}
+
+export interface JourneyCacheKey {
+  userId: string;
+  profile: string;
+  from?: string;
+  to?: string;
+  kind?: readonly string[];
+  limit: number;
+  cursor?: Position;
+}
+
+export class JourneyCache {
+  private readonly entries = new Map<string, CachedJourney>();
+  private bytes = 0;
+  /** Answers served from an entry, and checks that found it outdated (for tests and metrics). */
+  hits = 0;
+  stale = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get enabled(): boolean {
+    return this.maxBytes > 0;
+  }
+
+  static key(k: JourneyCacheKey): string {
+    return JSON.stringify([k.userId, k.profile, k.from ?? null, k.to ?? null, k.kind ?? null, k.limit, k.cursor?.us ?? null, k.cursor?.id ?? null]);
+  }
+
+  /** The entry, marked most recently used. */
+  get(key: string): CachedJourney | undefined {
+    const entry = this.entries.get(key);
+    if (entry) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  set(key: string, entry: CachedJourney): void {
+    if (!this.enabled) return;
+    this.delete(key);
+    const size = entryBytes(entry);
+    if (size > this.maxBytes) return;
+    this.entries.set(key, entry);
+    this.bytes += size;
+    for (const [oldest, old] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= entryBytes(old);
+    }
+  }
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entryBytes(entry);
+  }
+
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
+}
+
+// UTF-16 strings: two bytes a character is what the heap holds for most bodies.
+const entryBytes = (entry: CachedJourney) => 2 * (entry.body.length + entry.access.length + entry.version.length);
