@@ -22,6 +22,7 @@ test('a bad value names the variable and what was expected', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
     [{ SEED_DEMO_DATA: 'maybe' }, 'SEED_DEMO_DATA', /true or false/],
     [{ DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX', /1 to 500/],
+    [{ JOURNEY_CACHE_MB: '5000' }, 'JOURNEY_CACHE_MB', /0 to 4096/],
   ];
   for (const [env, variable, message] of cases) {
     try {
@@ -53,12 +54,15 @@ test('values are parsed, not just accepted', () => {
     LOG_LEVEL: 'DEBUG',
     SEED_DEMO_DATA: 'off',
     DATABASE_POOL_MAX: '25',
+    JOURNEY_CACHE_MB: '0',
   });
   assert.is(config.databaseUrl, 'postgres://app:pw@db.example:6543/guardian');
   assert.is(config.port, 8080);
   assert.is(config.logLevel, 'debug');
   assert.is(config.seedDemoData, false);
   assert.is(config.databasePoolMax, 25);
+  assert.is(config.http.journeyCacheBytes, 0);
+  assert.is(loadConfig({}).http.journeyCacheBytes, 32 * 1024 * 1024);
 });
 
 test.run();
