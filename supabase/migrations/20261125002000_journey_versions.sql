@@ -18,29 +18,55 @@
 --
 -- compact_journey_writes() folds a profile's rows into one carrying their summed
 -- weight (the sum, hence the version, is unchanged) and drops the rows of deleted
--- profiles; the api's maintenance timer and the cron run it.
+-- profiles; the api's maintenance timer and the cron run it (as the database owner
+-- or service_role).
+--
+-- The version also names the server's start time: a restore or a failover to a
+-- replica that was behind restarts Postgres, so a sum that comes round again there
+-- cannot match an answer kept before. TRUNCATE of a journey table (statement
+-- triggers do not see its rows) counts a write for every profile.
 create table private.journey_writes (
   id bigint generated always as identity primary key,
   profile_id uuid not null,
   weight bigint not null default 1 check (weight > 0)
 );
 create index journey_writes_profile_idx on private.journey_writes (profile_id) include (weight);
+-- Written only by the triggers and compact_journey_writes() (security definer); read
+-- only through journey_version(). No policy: no role but the owner touches the rows,
+-- and a count that can only grow is what keeps a kept answer honest.
 alter table private.journey_writes enable row level security;
-revoke all on private.journey_writes from public, anon, authenticated;
-grant select on private.journey_writes to authenticated;
-grant all on private.journey_writes to service_role;
+revoke all on private.journey_writes from public, anon, authenticated, service_role;
+grant select on private.journey_writes to service_role;
 
--- Same rule as reading the profile (members and live grants). A version says only that
--- the journey changed, never what.
-create policy "who reads the profile reads its journey writes" on private.journey_writes
-  for select to authenticated
-  using (profile_id in (select a.profile_id from private.profile_access a
-                        where a.user_id = (select auth.uid()) and (a.expires_at is null or a.expires_at > now())));
+-- The profile's journey version for the caller, or null when the caller may not read
+-- the profile (members and live grants, as the profile's own policy says). It says
+-- only that the journey changed, never what.
+create or replace function private.journey_version(p_profile uuid) returns text
+language sql stable security definer set search_path = '' as $$
+  select case when exists (select 1 from private.profile_access a
+                           where a.user_id = (select auth.uid()) and a.profile_id = p_profile
+                             and (a.expires_at is null or a.expires_at > now()))
+         then (select coalesce(sum(w.weight), 0) from private.journey_writes w where w.profile_id = p_profile)::text
+              || '@' || extract(epoch from pg_postmaster_start_time())::text
+         end
+$$;
+revoke all on function private.journey_version(uuid) from public;
+grant execute on function private.journey_version(uuid) to authenticated, service_role;
 
+-- Each branch names only the transition tables its trigger declares. An update counts
+-- the profiles of the old rows as well as the new (a row moved between profiles
+-- changes both).
 create or replace function private.count_journey_write() returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
-  insert into private.journey_writes (profile_id) select distinct c.profile_id from changed_rows c;
+  if tg_op = 'TRUNCATE' then
+    insert into private.journey_writes (profile_id) select p.id from public.profiles p;
+  elsif tg_op = 'UPDATE' then
+    insert into private.journey_writes (profile_id)
+    select profile_id from changed_rows union select profile_id from changed_old;
+  else
+    insert into private.journey_writes (profile_id) select distinct c.profile_id from changed_rows c;
+  end if;
   return null;
 end $$;
 revoke all on function private.count_journey_write() from public;
@@ -54,9 +80,11 @@ begin
     execute format('create trigger count_journey_write_insert after insert on public.%I
                     referencing new table as changed_rows for each statement execute function private.count_journey_write()', t);
     execute format('create trigger count_journey_write_update after update on public.%I
-                    referencing new table as changed_rows for each statement execute function private.count_journey_write()', t);
+                    referencing new table as changed_rows old table as changed_old for each statement execute function private.count_journey_write()', t);
     execute format('create trigger count_journey_write_delete after delete on public.%I
                     referencing old table as changed_rows for each statement execute function private.count_journey_write()', t);
+    execute format('create trigger count_journey_write_truncate after truncate on public.%I
+                    for each statement execute function private.count_journey_write()', t);
   end loop;
 end $$;
 

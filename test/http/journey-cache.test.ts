@@ -133,6 +133,36 @@ test('compacting the counted writes keeps the version, so kept answers stay good
   assert.is(ctx.cache.hits, hits + 1);
 });
 
+test('TRUNCATE of a journey table counts as a write for every profile', async (ctx) => {
+  const { pool } = ctx.db;
+  assert.ok((await read(ctx, 'owner')).body.lab_series.length > 0);
+  await pool.query(`truncate public.journey_lab_series`);
+  assert.equal((await read(ctx, 'owner')).body.lab_series, []);
+});
+
+test('the version is told only to those who may read the profile; the counted writes are closed to users', async (ctx) => {
+  const { pool } = ctx.db;
+  const stranger = await createUser(pool);
+  const versionAs = async (user: string) => {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1::text, true)`, [JSON.stringify({ sub: user, role: 'authenticated' })]);
+      const version = (await client.query(`select private.journey_version($1::uuid) as v`, [ctx.profile])).rows[0].v as string | null;
+      const direct = await client.query(`select count(*) from private.journey_writes`).then(() => 'read', (e: Error) => e.message);
+      return { version, direct };
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  };
+  const owner = await versionAs(ctx.users.owner!);
+  assert.match(owner.version!, /^\d+@\d+(\.\d+)?$/, 'the count of writes @ the server start time');
+  assert.match(owner.direct, /permission denied/);
+  assert.is((await versionAs(ctx.users.labsDoctor!)).version, owner.version);
+  assert.is((await versionAs(stranger)).version, null);
+});
+
 test('with no memory for it (JOURNEY_CACHE_MB=0) every read runs the statement', async (ctx) => {
   const off = new JourneyCache(0);
   const { deps, auth } = await testAppDeps(ctx.db.pool);
@@ -145,8 +175,9 @@ test('with no memory for it (JOURNEY_CACHE_MB=0) every read runs the statement',
 });
 
 test('the memory bound holds: the least recently used answers go first', () => {
-  const cache = new JourneyCache(500); // two answers of 200 bytes fit, three do not
-  const entry = (c: string) => ({ version: '1', access: 'x', body: c.repeat(98) });
+  // Each answer below counts 2 × (1 + 97 + 1 + 1) + 200 = 400 bytes: two fit, three do not.
+  const cache = new JourneyCache(1000);
+  const entry = (c: string) => ({ version: '1', access: 'x', body: c.repeat(97) });
   cache.set('a', entry('a'));
   cache.set('b', entry('b'));
   cache.get('a');
@@ -154,7 +185,7 @@ test('the memory bound holds: the least recently used answers go first', () => {
   assert.ok(cache.get('a'));
   assert.not.ok(cache.get('b'));
   assert.ok(cache.get('c'));
-  assert.equal(cache.size, { entries: 2, bytes: 400 });
+  assert.equal(cache.size, { entries: 2, bytes: 800 });
 });
 
 test.run();

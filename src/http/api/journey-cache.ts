@@ -67,14 +67,14 @@ export class JourneyCache {
   set(key: string, entry: CachedJourney): void {
     if (!this.enabled) return;
     this.delete(key);
-    const size = entryBytes(entry);
+    const size = entryBytes(key, entry);
     if (size > this.maxBytes) return;
     this.entries.set(key, entry);
     this.bytes += size;
     for (const [oldest, old] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);
-      this.bytes -= entryBytes(old);
+      this.bytes -= entryBytes(oldest, old);
     }
   }
 
@@ -82,7 +82,7 @@ export class JourneyCache {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    this.bytes -= entryBytes(entry);
+    this.bytes -= entryBytes(key, entry);
   }
 
   get size(): { entries: number; bytes: number } {
@@ -90,5 +90,8 @@ export class JourneyCache {
   }
 }
 
-// UTF-16 strings: two bytes a character is what the heap holds for most bodies.
-const entryBytes = (entry: CachedJourney) => 2 * (entry.body.length + entry.access.length + entry.version.length);
+// Two bytes a character (what the heap holds for a string at most), and ~200 bytes for
+// the entry's objects and the map's slot.
+const ENTRY_OVERHEAD = 200;
+const entryBytes = (key: string, entry: CachedJourney) =>
+  2 * (key.length + entry.body.length + entry.access.length + entry.version.length) + ENTRY_OVERHEAD;

@@ -179,7 +179,7 @@ const SERIES_COLUMNS = `series_key, name, code_system, code, category, unit, poi
  * (committed writes to its timeline, series and summary, migration 2000) and the
  * categories the caller may read now. Both read through small indexes as the caller.
  */
-const JOURNEY_VERSION = `(select coalesce(sum(w.weight), 0)::text from private.journey_writes w where w.profile_id = $1::uuid)`;
+const JOURNEY_VERSION = `private.journey_version($1::uuid)`;
 const CALLER_ACCESS = `(select coalesce(string_agg(distinct a.category, ',' order by a.category), '') from private.profile_access a
       where a.user_id = (select auth.uid()) and a.profile_id = $1::uuid and (a.expires_at is null or a.expires_at > now()))`;
 
