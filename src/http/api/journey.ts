@@ -254,7 +254,8 @@ interface JourneyRow {
   next_position: string | null;
   series: string;
   series_truncated: boolean;
-  version: string;
+  /** null when the caller holds no access rows for the profile. */
+  version: string | null;
   access: string;
 }
 interface PointRow extends z.infer<typeof labPointSchema> { us: string }
@@ -335,7 +336,7 @@ export function journeyRoutes(deps: { cache: JourneyCache }): AnyRoute[] {
         const key = cache.enabled ? JourneyCache.key({ ...q, userId: ctx.userId! }) : undefined;
         const kept = key ? cache.get(key) : undefined;
         if (key && kept) {
-          const check = (await ctx.read<{ version: string; access: string }>(CHECK_SQL, [q.profile], 'guardian_journey_check')).rows[0];
+          const check = (await ctx.read<{ version: string | null; access: string }>(CHECK_SQL, [q.profile], 'guardian_journey_check')).rows[0];
           if (!check) {
             cache.delete(key);
             throw profileNotFound();
@@ -356,7 +357,8 @@ export function journeyRoutes(deps: { cache: JourneyCache }): AnyRoute[] {
         const body = `{"profile_id":${JSON.stringify(q.profile)},"summary":${row.summary},` +
           `"timeline":{"entries":${row.entries},"next_cursor":${JSON.stringify(nextCursor)}},` +
           `"lab_series":${row.series},"lab_series_truncated":${row.series_truncated}}`;
-        if (key) cache.set(key, { version: row.version, access: row.access, body });
+        // No version (the caller holds no access rows, e.g. an owner's not yet refreshed): nothing to check against later.
+        if (key && row.version !== null) cache.set(key, { version: row.version, access: row.access, body });
         send(body);
       },
     }),
