@@ -11,7 +11,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { DocumentSettings, HttpSettings } from '../config.js';
 import { CallerPool } from '../db/caller-pool.js';
-import { JourneyCache } from './api/journey-cache.js';
+import { JourneyCache, registerJourneyCacheMetrics } from './api/journey-cache.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import type { FileStorage } from '../providers/storage/types.js';
@@ -85,12 +85,9 @@ export function createApp(deps: AppDeps): Koa {
   }
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.http.jsonLimitBytes, encoding: 'utf-8' }));
 
-  const routes = apiRoutes({
-    pool: deps.pool,
-    storage: deps.storage,
-    maxUploadBytes: deps.documents.maxBytes,
-    journeyCache: deps.journeyCache ?? new JourneyCache(deps.http.journeyCacheBytes),
-  });
+  const journeyCache = deps.journeyCache ?? new JourneyCache(deps.http.journeyCacheBytes);
+  registerJourneyCacheMetrics(metrics.registry, journeyCache);
+  const routes = apiRoutes({ pool: deps.pool, storage: deps.storage, maxUploadBytes: deps.documents.maxBytes, journeyCache });
   const openapi = buildOpenApi(routes, { version: deps.version ?? '0.1.0' });
   const router = new Router();
   router.get('/openapi.json', (ctx) => {

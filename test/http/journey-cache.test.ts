@@ -163,6 +163,22 @@ test('the version is told only to those who may read the profile; the counted wr
   assert.is((await versionAs(stranger)).version, null);
 });
 
+test('/metrics counts kept, stale and built answers and the memory held', async (ctx) => {
+  const { pool } = ctx.db;
+  await read(ctx, 'owner');
+  await read(ctx, 'owner');
+  await pool.query(`update public.journey_summaries set open_alerts = 3 where profile_id = $1::uuid`, [ctx.profile]);
+  await read(ctx, 'owner');
+  const text = (await ctx.request.get('/metrics')).text;
+  const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
+  assert.is(value('guardian_journey_answers_total{answer="kept"}'), ctx.cache.hits);
+  assert.is(value('guardian_journey_answers_total{answer="stale"}'), ctx.cache.stale);
+  assert.is(value('guardian_journey_answers_total{answer="built"}'), ctx.cache.built);
+  assert.ok(ctx.cache.hits >= 1 && ctx.cache.stale >= 1 && ctx.cache.built >= 2);
+  assert.is(value('guardian_journey_cache_bytes'), ctx.cache.size.bytes);
+  assert.ok(ctx.cache.size.bytes > 0);
+});
+
 test('with no memory for it (JOURNEY_CACHE_MB=0) every read runs the statement', async (ctx) => {
   const off = new JourneyCache(0);
   const { deps, auth } = await testAppDeps(ctx.db.pool);

@@ -16,6 +16,7 @@
  * Bounded by the bytes of the answers held (least recently used go first); 0 turns it
  * off. Memory only: nothing is written anywhere, and a restart forgets everything.
  */
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Position } from './cursor.js';
 
 export interface CachedJourney {
@@ -40,9 +41,10 @@ export interface JourneyCacheKey {
 export class JourneyCache {
   private readonly entries = new Map<string, CachedJourney>();
   private bytes = 0;
-  /** Answers served from an entry, and checks that found it outdated (for tests and metrics). */
+  /** Answers served from an entry, checks that found one outdated, answers built by the statement. */
   hits = 0;
   stale = 0;
+  built = 0;
 
   constructor(readonly maxBytes: number) {}
 
@@ -95,3 +97,33 @@ export class JourneyCache {
 const ENTRY_OVERHEAD = 200;
 const entryBytes = (key: string, entry: CachedJourney) =>
   2 * (key.length + entry.body.length + entry.access.length + entry.version.length) + ENTRY_OVERHEAD;
+
+/**
+ * `guardian_journey_answers_total{answer="kept|stale|built"}` and
+ * `guardian_journey_cache_bytes` on the api's /metrics: how often a kept answer was
+ * good, how often the check found it outdated, how often the statement ran.
+ */
+export function registerJourneyCacheMetrics(registry: Registry, cache: JourneyCache): void {
+  // A registry shared with an earlier app (tests, a restarted server) reports the newest cache.
+  for (const name of ['guardian_journey_answers_total', 'guardian_journey_cache_bytes']) registry.removeSingleMetric(name);
+  new Counter({
+    name: 'guardian_journey_answers_total',
+    help: 'Healthcare-journey answers: kept (served after the check), stale (the check found it outdated), built (the statement ran).',
+    labelNames: ['answer'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ answer: 'kept' }, cache.hits);
+      this.inc({ answer: 'stale' }, cache.stale);
+      this.inc({ answer: 'built' }, cache.built);
+    },
+  });
+  new Gauge({
+    name: 'guardian_journey_cache_bytes',
+    help: 'Memory held by kept healthcare-journey answers (JOURNEY_CACHE_MB bounds it).',
+    registers: [registry],
+    collect() {
+      this.set(cache.size.bytes);
+    },
+  });
+}

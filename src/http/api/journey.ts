@@ -349,6 +349,7 @@ export function journeyRoutes(deps: { cache: JourneyCache }): AnyRoute[] {
         }
         const statement = journeyStatement(q);
         const row = (await ctx.read<JourneyRow>(statement.sql, statement.params, statement.name)).rows[0]!;
+        cache.built++;
         if (row.summary === null) {
           if (key) cache.delete(key);
           throw profileNotFound();
