@@ -200,17 +200,18 @@ export function journeyRoutes(deps: { cache: JourneyCache }): AnyRoute[] {
         }
         const statement = journeyStatement(q);
         const row = (await ctx.read<JourneyRow>(statement.sql, statement.params, statement.name)).rows[0]!;
-        cache.built++;
         if (row.summary === null) {
           if (key) cache.delete(key);
           throw profileNotFound();
         }
+        cache.built++;
         const nextCursor = row.next_position === null ? null : Buffer.from(row.next_position).toString('base64url');
         const body = `{"profile_id":${JSON.stringify(q.profile)},"summary":${row.summary},` +
           `"timeline":{"entries":${row.entries},"next_cursor":${JSON.stringify(nextCursor)}},` +
           `"lab_series":${row.series},"lab_series_truncated":${row.series_truncated}}`;
         // No version (the caller holds no access rows, e.g. an owner's not yet refreshed): nothing to check against later.
         if (key && row.version !== null) cache.set(key, { version: row.version, access: row.access, body });
+        else if (key) cache.delete(key);
         send(body);
       },
     }),
