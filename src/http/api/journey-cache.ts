@@ -17,7 +17,7 @@
  * off. Memory only: nothing is written anywhere, and a restart forgets everything.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Position } from './cursor.js';
+import type { JourneyQuery } from './journey-statement.js';
 
 export interface CachedJourney {
   /** The profile's journey version the answer was built at. */
@@ -28,15 +28,8 @@ export interface CachedJourney {
   body: string;
 }
 
-export interface JourneyCacheKey {
-  userId: string;
-  profile: string;
-  from?: string;
-  to?: string;
-  kind?: readonly string[];
-  limit: number;
-  cursor?: Position;
-}
+/** One user's query: the same query from another user is another answer. */
+export type JourneyCacheKey = JourneyQuery & { userId: string };
 
 export class JourneyCache {
   private readonly entries = new Map<string, CachedJourney>();
