@@ -58,7 +58,7 @@ try {
   const upload = async (bytes: Uint8Array, mediaType: string, name: string) => {
     const id = randomUUID();
     const storagePath = `${profile}/${id}/${name}`;
-    await deps.storage.put(storagePath, bytes, mediaType);
+    await deps.storage.put({ profileId: profile, path: storagePath }, bytes, mediaType);
     await pool.query(
       `insert into public.documents (id, profile_id, storage_path, file_name, media_type, size_bytes, sha256, status)
        values ($1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text, 'queued')`,

@@ -1,6 +1,7 @@
 /**
  * The api as `npm run api` and `npm start` run it: dependencies from the config,
- * listening on PORT, pruning the rate-limit windows every five minutes.
+ * listening on PORT, pruning the rate-limit windows every five minutes, and sweeping
+ * the temporary upload files a crashed api left behind (at start, then with the prune).
  */
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -16,13 +17,20 @@ import { listen } from './server.js';
 const PRUNE_EVERY_MS = 5 * 60 * 1000;
 
 export async function startApi(config: Config, pool: Pool, log: Logger, metrics?: HttpMetrics) {
+  const storage = createStorage(config);
+  const sweep = () =>
+    storage.sweepTemporaryFiles?.().then(
+      (removed) => removed > 0 && log.info({ removed }, 'removed temporary upload files left by an interrupted upload'),
+      (error: Error) => log.warn({ err: { message: error.message } }, 'sweeping temporary upload files failed'),
+    );
+  await sweep();
   const api = await listen(
     {
       pool,
       log,
       migrationsDir: path.join(config.projectRoot, 'supabase', 'migrations'),
       verifier: await createTokenVerifier(config.auth),
-      storage: createStorage(config),
+      storage,
       http: config.http,
       documents: config.documents,
       metrics,
@@ -32,6 +40,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, metrics?
   const timer = setInterval(() => {
     pruneRateLimits(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'pruning rate limits failed'));
     compactJourneyWrites(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'compacting journey versions failed'));
+    void sweep();
   }, PRUNE_EVERY_MS);
   timer.unref();
   return {

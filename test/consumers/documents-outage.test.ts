@@ -47,7 +47,7 @@ test('an OpenAI outage is retried with backoff: the document waits as queued, th
     const bytes = await toPdf(sampleLabReport());
     const id = randomUUID();
     const storagePath = `${profile}/${id}/labs.pdf`;
-    await storage.put(storagePath, bytes, 'application/pdf');
+    await storage.put({ profileId: profile, path: storagePath }, bytes, 'application/pdf');
     await db.pool.query(
       `insert into public.documents (id, profile_id, storage_path, file_name, media_type, size_bytes, sha256, status)
        values ($1::uuid, $2::uuid, $3::text, 'labs.pdf', 'application/pdf', $4::bigint, $5::text, 'queued')`,

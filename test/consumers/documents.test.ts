@@ -55,7 +55,7 @@ async function freshProfile(ctx: { deps: DocumentPipeline; owner: string; profil
 async function upload(ctx: { deps: DocumentPipeline; profile: string; owner: string }, bytes: Uint8Array, fileName: string, mediaType: string, options: { sha256?: string } = {}) {
   const id = randomUUID();
   const storagePath = `${ctx.profile}/${id}/${fileName}`;
-  if (bytes.length > 0) await ctx.deps.storage.put(storagePath, bytes, mediaType);
+  if (bytes.length > 0) await ctx.deps.storage.put({ profileId: ctx.profile, path: storagePath }, bytes, mediaType);
   await ctx.deps.pool.query(
     `insert into public.documents (id, profile_id, storage_path, file_name, media_type, size_bytes, sha256, status, uploaded_by)
      values ($1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text, 'queued', $8::uuid)`,

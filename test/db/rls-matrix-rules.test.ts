@@ -117,8 +117,9 @@ test('provenance, status and ownership cannot be forged: recorded_by, uploaded s
     values ($1::uuid, 'Glucose', 5, $2::uuid, 'ocr-v9')`;
   assert.is(await probe(db, manager, spoofRecorder, [w.p, w.users.owner]), R, 'recorded_by must be the caller');
   assert.is(await probe(db, manager, spoofRecorder, [w.p, w.users.manager]), 1, 'recorded as themselves is fine');
-  const processedDocument = `insert into public.documents (profile_id, storage_path, file_name, media_type, size_bytes, sha256, status, processed_at)
-    values ($1::uuid, $1::text || '/' || gen_random_uuid()::text || '/x.pdf', 'x.pdf', 'application/pdf', 1, repeat('a', 64), 'processed', now())`;
+  const processedDocument = `insert into public.documents (id, profile_id, storage_path, file_name, media_type, size_bytes, sha256, status, processed_at)
+    select d.id, $1::uuid, $1::text || '/' || d.id::text || '/x.pdf', 'x.pdf', 'application/pdf', 1, repeat('a', 64), 'processed', now()
+    from (select gen_random_uuid() as id) d`;
   assert.is(await probe(db, manager, processedDocument, [w.p]), D, 'a user cannot create a document as already processed');
   const spoofAudit = `insert into public.audit_log (actor_kind, profile_id, action, outcome, details)
     values ('service', $1::uuid, 'profile.export', 'success', '{"note":"forged"}')`;

@@ -101,7 +101,7 @@ const isObject = (t: WriteTarget) => t === 'storage.objects';
 
 function insertSql(t: WriteTarget): string {
   if (t === 'documents') return INSERT_DOCUMENT;
-  if (t === 'storage.objects') return `insert into storage.objects (bucket_id, name) values ('documents', $1::text || '/new/new.pdf')`;
+  if (t === 'storage.objects') return `insert into storage.objects (bucket_id, name) values ('documents', $1::text || '/' || gen_random_uuid()::text || '/new.pdf')`;
   return INSERT_CLINICAL[t];
 }
 function setSql(t: WriteTarget): string {

@@ -44,7 +44,8 @@ export const SCOPES = {
   job_queue: ['public.job_queue', `case when type = 'probe' then (payload ->> 'profile_id')::uuid end`],
   'storage.objects': ['storage.objects', `case when bucket_id = 'documents' then private.object_profile_id(name) end`],
   // A file in the profile's folder of another bucket: the documents policies must not reach it.
-  'storage.objects (other bucket)': ['storage.objects', `case when bucket_id <> 'documents' then private.object_profile_id(name) end`],
+  // Its name is <profile>/notes.txt (not a document's canonical path), so its first folder is read directly.
+  'storage.objects (other bucket)': ['storage.objects', `case when bucket_id <> 'documents' then ((storage.foldername(name))[1])::uuid end`],
 } as const satisfies Record<string, readonly [string, string]>;
 export type Target = keyof typeof SCOPES;
 export const TARGETS = Object.keys(SCOPES) as Target[];
@@ -61,8 +62,9 @@ export const INSERT_CLINICAL: Record<Clinical, string> = {
   encounters: `insert into public.encounters (profile_id, reason) values ($1::uuid, 'Check-up')`,
   procedures: `insert into public.procedures (profile_id, name) values ($1::uuid, 'Appendectomy')`,
 };
-export const INSERT_DOCUMENT = `insert into public.documents (profile_id, storage_path, file_name, media_type, size_bytes, sha256)
-  values ($1::uuid, $1::text || '/' || gen_random_uuid()::text || '/new.pdf', 'new.pdf', 'application/pdf', 1, repeat('a', 64))`;
+export const INSERT_DOCUMENT = `insert into public.documents (id, profile_id, storage_path, file_name, media_type, size_bytes, sha256)
+  select d.id, $1::uuid, $1::text || '/' || d.id::text || '/new.pdf', 'new.pdf', 'application/pdf', 1, repeat('a', 64)
+  from (select gen_random_uuid() as id) d`;
 export const INSERT_OBJECT = `insert into storage.objects (bucket_id, name) values ($1::text, $2::text)`;
 export const INSERT_AUDIT = `insert into public.audit_log (actor_user_id, actor_kind, profile_id, action, outcome)
   values ($1::uuid, 'user', $2::uuid, 'profile.read', 'success')`;

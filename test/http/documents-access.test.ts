@@ -4,7 +4,12 @@
  */
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
+import { processDocument } from '../../src/consumers/documents/process-document.js';
+import { PermanentJobError } from '../../src/events/queue/job.js';
+import { LocalExtractor } from '../../src/providers/extraction/local-extractor.js';
+import { LocalOcr } from '../../src/providers/ocr/local-ocr.js';
 import { auth, documentRow, documentsSuite, storedFiles, upload } from '../helpers/documents-api.js';
+import { rejection } from '../helpers/suite.js';
 import { addMember, createProfile, createProvider, createUser, grantAccess } from '../helpers/fixtures.js';
 
 const test = documentsSuite('api: documents, access');
@@ -98,6 +103,37 @@ test('a provider with a documents grant lists, reads and downloads but may not u
   assert.equal((await ctx.api.request.get(`/api/documents/${doc.id}`).set(auth(withoutGrant))).body.code, 'document_not_found');
   assert.is((await ctx.api.request.get(`/api/documents/${doc.id}/download`).set(auth(withoutGrant))).status, 404);
   assert.ok(await documentRow(ctx, doc.id));
+});
+
+test('without the database constraint, a row naming another family\'s file still gets no download, no processing, no deletion of their file', async (ctx) => {
+  const victimOwner = await createUser(ctx.db.pool);
+  const victim = await createProfile(ctx.db.pool, victimOwner);
+  const theirs = (await upload(ctx.api, await ctx.api.tokenFor(victimOwner), victim, ctx.pdf, 'theirs.pdf')).body;
+  const theirPath = (await documentRow(ctx, theirs.id)).storage_path;
+  const own = await createProfile(ctx.db.pool, ctx.owner);
+  // Every layer must hold on its own: without the database's path constraint (dropped
+  // here), the storage layer alone keeps the other family's file out of reach.
+  const legacy = randomUUID();
+  await ctx.db.pool.query(`alter table public.documents drop constraint documents_storage_path_is_own`);
+  await ctx.db.pool.query(
+    `insert into public.documents (id, profile_id, storage_path, file_name, media_type, size_bytes, sha256, status)
+     values ($1::uuid, $2::uuid, $3::text, 'x.pdf', 'application/pdf', $4::bigint, $5::text, 'processed')`,
+    [legacy, own, `${own}/../${theirPath}`, theirs.size_bytes, theirs.sha256],
+  );
+  const download = await ctx.api.request.get(`/api/documents/${legacy}/download`).set(auth(ctx.token));
+  assert.equal([download.status, download.body.code], [404, 'document_file_missing']);
+
+  const pipeline = { pool: ctx.db.pool, storage: ctx.api.storage, ocr: new LocalOcr({ maxPages: 3 }), extractor: new LocalExtractor(), settings: { maxBytes: 1 << 20, maxPages: 3 } };
+  const failure = await rejection(processDocument(pipeline, { payload: { document_id: legacy } }));
+  assert.ok(failure instanceof PermanentJobError, String(failure));
+  assert.is((failure as PermanentJobError).code, 'storage_bad_path');
+
+  assert.is((await ctx.api.request.delete(`/api/documents/${legacy}`).set(auth(ctx.token))).status, 204);
+  assert.equal(await storedFiles(ctx.api, victim), ['theirs.pdf']);
+  const still = await ctx.api.request.get(`/api/documents/${theirs.id}/download`).set(auth(await ctx.api.tokenFor(victimOwner)));
+  assert.is(still.status, 200);
+  await ctx.db.pool.query(`alter table public.documents add constraint documents_storage_path_is_own
+                           check (private.is_own_document_path(storage_path, profile_id, id))`);
 });
 
 test.run();

@@ -45,7 +45,7 @@ test('an uploaded PDF is stored with its sha256, queued with a job, and read to 
 
   const stored = await documentRow(ctx, doc.id);
   assert.equal([stored.status, stored.storage_path, stored.uploaded_by], ['queued', `${profile}/${doc.id}/labs.pdf`, ctx.owner]);
-  assert.is(sha256Hex(await ctx.api.storage.get(stored.storage_path)), doc.sha256);
+  assert.is(sha256Hex(await ctx.api.storage.get({ profileId: profile, path: stored.storage_path })), doc.sha256);
   const jobs = await jobsOf(ctx, doc.id);
   assert.equal(jobs.map((j) => [j.status, j.dedupe_key]), [['pending', doc.id]]);
 
@@ -216,7 +216,7 @@ test('deleting a document removes its row, its file, its derived records and its
   const left = (await ctx.db.pool.query(`select id from public.observations where id = any ($1::uuid[])`, [[derived, other]])).rows.map((r) => r.id);
   assert.equal(left, [other]);
   assert.equal(await storedFiles(ctx.api, profile), ['kept.pdf']);
-  await ctx.api.storage.get(storagePath).then(() => assert.unreachable('file still stored'), () => undefined);
+  await ctx.api.storage.get({ profileId: profile, path: storagePath }).then(() => assert.unreachable('file still stored'), () => undefined);
   assert.equal(await jobsOf(ctx, doc.id), []);
   assert.equal((await jobsOf(ctx, kept.id)).length, 1);
   // The journey follows through the triggers: a recompute is queued for the profile.

@@ -11,6 +11,7 @@ import { suite } from 'uvu';
 import { SUPPORTED_MEDIA_TYPES } from '../../src/consumers/documents/process-document.js';
 import { fileNames, receiveUpload, type ReceivedUpload } from '../../src/http/documents/receive-upload.js';
 import { HttpProblem } from '../../src/http/problem.js';
+import { documentObjectPath } from '../../src/providers/storage/object-path.js';
 import { LocalStorage } from '../../src/providers/storage/local-storage.js';
 
 interface Context {
@@ -40,7 +41,7 @@ test.before(async (context) => {
       maxBytes: context.maxBytes,
       storage,
       allowedTypes: SUPPORTED_MEDIA_TYPES,
-      storagePathFor: (fileName) => `${profileId}/${documentId}/${fileName}`,
+      objectFor: (fileName) => documentObjectPath(profileId, documentId, fileName),
     });
     context.last = work.catch((error: HttpProblem | Error) => error);
     work.then(
@@ -142,11 +143,11 @@ test('a PDF is stored under its sanitised name with its sha256 and size, and the
     mediaType: 'application/pdf',
     sizeBytes: pdf.length,
     sha256: sha256(pdf),
-    storagePath: `${profileId}/${documentId}/report.pdf`,
+    object: { profileId, path: `${profileId}/${documentId}/report.pdf` },
     fields: { title: 'Blood panel', kind: 'lab_report' },
   });
-  assert.equal(await readFile(path.join(root, upload.storagePath)), pdf);
-  assert.equal(await storedFiles(root), [path.join(root, upload.storagePath)]);
+  assert.equal(await readFile(path.join(root, upload.object.path)), pdf);
+  assert.equal(await storedFiles(root), [path.join(root, upload.object.path)]);
 });
 
 test('the type comes from the bytes: a PNG named x.pdf and sent as application/pdf is image/png', async ({ url, root }) => {
@@ -155,7 +156,7 @@ test('the type comes from the bytes: a PNG named x.pdf and sent as application/p
   assert.is(reply.body.mediaType, 'image/png');
   assert.is(reply.body.fileName, 'x.pdf');
   assert.is(reply.body.sha256, sha256(png));
-  assert.equal(await readFile(path.join(root, String(reply.body.storagePath))), png);
+  assert.equal(await readFile(path.join(root, String((reply.body.object as { path: string }).path))), png);
 });
 
 test('an executable or a text file is refused with 415 and nothing is stored', async ({ url, root }) => {
@@ -323,7 +324,7 @@ test('a 20 MB upload streams: heap and buffer growth stay far below the file siz
   assert.is(reply.status, 201);
   assert.is(reply.body.sizeBytes, size);
   assert.is(reply.body.sha256, expected.digest('hex'));
-  assert.equal(await storedFiles(root), [path.join(root, String(reply.body.storagePath))]);
+  assert.equal(await storedFiles(root), [path.join(root, String((reply.body.object as { path: string }).path))]);
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   console.log(
     `  20 MB upload: heapUsed peak +${mb(peakHeap - before.heapUsed)} MB (live +${mb(liveHeap - before.heapUsed)} MB), ` +

@@ -17,7 +17,7 @@ import { PermanentJobError, type Job } from '../../events/queue/job.js';
 import { anchorProvenance } from '../../providers/extraction/anchor.js';
 import type { Extractor } from '../../providers/extraction/schema.js';
 import type { OcrProvider } from '../../providers/ocr/types.js';
-import { StorageError } from '../../providers/storage/local-storage.js';
+import { StorageError } from '../../providers/storage/storage-error.js';
 import type { FileStorage } from '../../providers/storage/types.js';
 import { readVerified } from '../../providers/storage/verified-read.js';
 import { replaceDocumentRecords } from './write-records.js';
@@ -94,8 +94,11 @@ export async function processDocument(deps: DocumentPipeline, job: Pick<Job<{ do
     [doc.id],
   );
   checkInput(doc, deps.settings);
-  const bytes = await readVerified(deps.storage, doc.storage_path, doc.sha256).catch((error: unknown) => {
-    if (error instanceof StorageError && (error.code === 'storage_not_found' || error.code === 'storage_checksum_mismatch')) {
+  const bytes = await readVerified(deps.storage, { profileId: doc.profile_id, path: doc.storage_path }, doc.sha256).catch((error: unknown) => {
+    // storage_bad_path: the file is not in the document's own profile folder (a row from
+    // before migration 2100); its bytes are never read, let alone copied into this profile.
+    const permanent: string[] = ['storage_not_found', 'storage_checksum_mismatch', 'storage_bad_path'];
+    if (error instanceof StorageError && permanent.includes(error.code)) {
       throw new PermanentJobError(error.code, error.message);
     }
     throw error;

@@ -19,7 +19,8 @@ import { z } from 'zod';
 import { PROCESS_DOCUMENT, SUPPORTED_MEDIA_TYPES } from '../../consumers/documents/process-document.js';
 import { enqueue, type Enqueued } from '../../events/queue/enqueue.js';
 import type { PoolClient } from '../../db/pool.js';
-import { StorageError } from '../../providers/storage/local-storage.js';
+import { documentObjectPath } from '../../providers/storage/object-path.js';
+import { StorageError } from '../../providers/storage/storage-error.js';
 import type { FileStorage } from '../../providers/storage/types.js';
 import { readVerified } from '../../providers/storage/verified-read.js';
 import type { AuditEntry } from '../audit.js';
@@ -177,7 +178,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
           maxBytes: maxUploadBytes,
           storage,
           allowedTypes: SUPPORTED_MEDIA_TYPES,
-          storagePathFor: (fileName) => `${profileId}/${documentId}/${fileName}`,
+          objectFor: (fileName) => documentObjectPath(profileId, documentId, fileName),
         });
         entry.details = { size_bytes: upload.sizeBytes, media_type: upload.mediaType };
 
@@ -186,10 +187,10 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
           await ctx.db((c) => c.query(
             `insert into public.documents (id, profile_id, storage_path, file_name, media_type, size_bytes, sha256)
              values ($1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text)`,
-            [documentId, profileId, upload.storagePath, upload.originalFileName, upload.mediaType, upload.sizeBytes, upload.sha256],
+            [documentId, profileId, upload.object.path, upload.originalFileName, upload.mediaType, upload.sizeBytes, upload.sha256],
           ));
         } catch (error) {
-          await storage.remove(upload.storagePath).catch(() => undefined);
+          await storage.remove(upload.object).catch(() => undefined);
           // Membership revoked between the check and the insert: the same 403 as the check.
           if ((error as { code?: string }).code === '42501') {
             throw new HttpProblem(403, 'profile_read_only', 'only the owner or a manager may change this profile');
@@ -216,7 +217,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
           // Service role: the row is the caller's own, just authorised; the caller's role
           // could delete it too, but this must work even if their session just expired.
           await ctx.asService((c) => c.query(`delete from public.documents where id = $1::uuid`, [documentId])).catch(() => undefined);
-          await storage.remove(upload.storagePath).catch(() => undefined);
+          await storage.remove(upload.object).catch(() => undefined);
           throw error;
         }
         ctx.koa.status = 202;
@@ -298,9 +299,11 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
         try {
           // Checked against the sha256 recorded at upload: a tampered or truncated file is
           // never handed out as someone's medical record.
-          bytes = await readVerified(storage, row.storage_path, row.sha256);
+          bytes = await readVerified(storage, { profileId: row.profile_id, path: row.storage_path }, row.sha256);
         } catch (error) {
-          if (error instanceof StorageError && error.code === 'storage_not_found') {
+          // storage_bad_path: a row from before migration 2100 naming a file outside its
+          // profile's folder; the storage layer refuses it, and so is it answered.
+          if (error instanceof StorageError && (error.code === 'storage_not_found' || error.code === 'storage_bad_path')) {
             throw new HttpProblem(404, 'document_file_missing', 'the document\'s file is no longer stored');
           }
           if (error instanceof StorageError && error.code === 'storage_checksum_mismatch') {
@@ -361,7 +364,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
         const documentId = ctx.params.documentId;
         const entry: AuditEntry = { action: 'document.delete', resourceType: 'document', resourceId: documentId };
         ctx.audit(entry);
-        const storagePath = await ctx.db(async (c) => {
+        const object = await ctx.db(async (c) => {
           const doc = await visibleDocument(c, documentId);
           entry.profileId = doc.profile_id;
           await requireEditableProfile(c, doc.profile_id);
@@ -369,7 +372,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
           // journey and rules recomputation for the profile in this same transaction.
           const { rowCount } = await c.query(`delete from public.documents where id = $1::uuid`, [documentId]);
           if (rowCount === 0) throw documentNotFound(); // deleted meanwhile by someone else
-          return doc.storage_path;
+          return { profileId: doc.profile_id, path: doc.storage_path };
         });
         // Service role: job_queue is not the user's; the deletion was just authorised under
         // RLS. A waiting job would only fail with document_not_found and sit in the
@@ -382,7 +385,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
         // through the row), a row without its file would not be. A failed removal is kept
         // in the audit entry, so a sweep (or an operator) can find the orphan.
         let fileRemoved = true;
-        await storage.remove(storagePath).catch(() => {
+        await storage.remove(object).catch(() => {
           fileRemoved = false;
         });
         entry.details = { file_removed: fileRemoved };

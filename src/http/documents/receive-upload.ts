@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
 import { sniffMediaType } from '../../providers/ocr/media-type.js';
-import type { FileStorage } from '../../providers/storage/types.js';
+import type { FileStorage, ObjectRef } from '../../providers/storage/types.js';
 import { HttpProblem } from '../problem.js';
 
 export interface ReceivedUpload {
@@ -26,7 +26,8 @@ export interface ReceivedUpload {
   mediaType: string;
   sizeBytes: number;
   sha256: string;
-  storagePath: string;
+  /** Where the file was stored. */
+  object: ObjectRef;
   /** The other (small) form fields. */
   fields: Record<string, string>;
 }
@@ -35,7 +36,8 @@ export interface ReceiveUploadOptions {
   maxBytes: number;
   storage: FileStorage;
   allowedTypes: ReadonlySet<string>;
-  storagePathFor: (fileName: string) => string;
+  /** Where to store a file of this (storage-safe) name; may throw (the upload then fails with its error). */
+  objectFor: (fileName: string) => ObjectRef;
 }
 
 /** Enough bytes for every signature sniffMediaType knows (WebP needs bytes 8–11). */
@@ -62,7 +64,7 @@ const EXTENSIONS: Record<string, string> = {
 };
 
 export async function receiveUpload(req: IncomingMessage, options: ReceiveUploadOptions): Promise<ReceivedUpload> {
-  const { maxBytes, storage, allowedTypes, storagePathFor } = options;
+  const { maxBytes, storage, allowedTypes, objectFor } = options;
   const malformed = () => new HttpProblem(400, 'upload_malformed', 'the multipart body is malformed or incomplete');
   const tooLarge = () => new HttpProblem(413, 'payload_too_large', `the file is larger than ${maxBytes} bytes`, { max_bytes: maxBytes });
 
@@ -102,7 +104,7 @@ export async function receiveUpload(req: IncomingMessage, options: ReceiveUpload
     let settled = false;
     let parsed = false;
     let fileSeen = false;
-    let file: { fileName: string; originalFileName: string; mediaType: string; storagePath: string } | undefined;
+    let file: { fileName: string; originalFileName: string; mediaType: string; object: ObjectRef } | undefined;
     /** The stream handed to storage; destroyed on any failure so storage discards it. */
     let body: Transform | undefined;
     /** Settles when storage has the whole file (or gave up). */
@@ -115,7 +117,7 @@ export async function receiveUpload(req: IncomingMessage, options: ReceiveUpload
       if (stored) await stored.catch(() => undefined);
       // putStream already removes its partial data; this catches a file that was fully
       // stored before a later part of the form failed.
-      if (file && stored) await storage.remove(file.storagePath).catch(() => undefined);
+      if (file && stored) await storage.remove(file.object).catch(() => undefined);
     };
 
     const fail = (error: HttpProblem | Error) => {
@@ -208,14 +210,14 @@ export async function receiveUpload(req: IncomingMessage, options: ReceiveUpload
           return;
         }
         const names = fileNames(info.filename, mediaType);
-        let storagePath: string;
+        let object: ObjectRef;
         try {
-          storagePath = storagePathFor(names.fileName);
+          object = objectFor(names.fileName);
         } catch (error) {
           fail(error as Error);
           return;
         }
-        file = { ...names, mediaType, storagePath };
+        file = { ...names, mediaType, object };
 
         // Hash and count on the way through. The Transform's buffers (16 KiB each side) and
         // busboy's are all that is ever held: pipe() pauses the file stream, and through it
@@ -236,7 +238,7 @@ export async function receiveUpload(req: IncomingMessage, options: ReceiveUpload
           body.write(first);
           stream.pipe(body);
         }
-        stored = storage.putStream(storagePath, body, mediaType).then(
+        stored = storage.putStream(object, body, mediaType).then(
           () => {
             storedOk = true;
             finishIfDone();

@@ -2,13 +2,18 @@
  * Supabase Storage, bucket `documents`, through @supabase/supabase-js with the
  * service role key (the worker reads every profile's files; users reach theirs
  * through the storage.objects policies).
+ *
+ * storage-js puts the object key into the request URL as it is, where a `..` step would
+ * be resolved by URL parsing before Storage sees it: every key is checked to be canonical
+ * and inside its profile's folder (checkedObject) before any request is made.
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import type { WebSocketLikeConstructor } from '@supabase/realtime-js';
 import type { Readable } from 'node:stream';
 import WebSocket from 'ws';
-import { StorageError } from './local-storage.js';
-import type { FileStorage } from './types.js';
+import { checkedObject } from './object-path.js';
+import { StorageError } from './storage-error.js';
+import type { FileStorage, ObjectRef } from './types.js';
 
 export class SupabaseStorage implements FileStorage {
   readonly name = 'supabase';
@@ -26,8 +31,8 @@ export class SupabaseStorage implements FileStorage {
 
   private readonly bucket: string;
 
-  async put(objectPath: string, bytes: Uint8Array, mediaType: string): Promise<void> {
-    const { error } = await this.client.storage.from(this.bucket).upload(objectPath, bytes, { contentType: mediaType, upsert: true });
+  async put(object: ObjectRef, bytes: Uint8Array, mediaType: string): Promise<void> {
+    const { error } = await this.client.storage.from(this.bucket).upload(checkedObject(object).path, bytes, { contentType: mediaType, upsert: true });
     if (error) throw new StorageError('storage_failed', `upload failed: ${error.message}`);
   }
 
@@ -40,10 +45,11 @@ export class SupabaseStorage implements FileStorage {
    * Supabase recommends its TUS resumable endpoint only above ~6 MB on flaky client links,
    * which does not apply to this server-to-Storage hop.
    */
-  async putStream(objectPath: string, body: Readable, mediaType: string): Promise<void> {
+  async putStream(object: ObjectRef, body: Readable, mediaType: string): Promise<void> {
     // A body that fails before fetch starts reading it would otherwise be an unhandled
     // 'error' event (a crash); fetch sees the destroyed stream and rejects.
     body.on('error', () => undefined);
+    const { path: objectPath } = checkedObject(object);
     const { error } = await this.client.storage
       .from(this.bucket)
       .upload(objectPath, body, { contentType: mediaType, upsert: true, duplex: 'half' });
@@ -54,8 +60,8 @@ export class SupabaseStorage implements FileStorage {
     }
   }
 
-  async get(objectPath: string): Promise<Uint8Array> {
-    const { data, error } = await this.client.storage.from(this.bucket).download(objectPath);
+  async get(object: ObjectRef): Promise<Uint8Array> {
+    const { data, error } = await this.client.storage.from(this.bucket).download(checkedObject(object).path);
     if (error || !data) {
       const status = (error as { statusCode?: string | number } | null)?.statusCode;
       if (String(status) === '404' || /not found/i.test(error?.message ?? '')) throw new StorageError('storage_not_found', 'the file is not in storage');
@@ -64,8 +70,8 @@ export class SupabaseStorage implements FileStorage {
     return new Uint8Array(await data.arrayBuffer());
   }
 
-  async remove(objectPath: string): Promise<void> {
-    const { error } = await this.client.storage.from(this.bucket).remove([objectPath]);
+  async remove(object: ObjectRef): Promise<void> {
+    const { error } = await this.client.storage.from(this.bucket).remove([checkedObject(object).path]);
     if (error) throw new StorageError('storage_failed', `remove failed: ${error.message}`);
   }
 }
