@@ -15,6 +15,7 @@
  */
 import pg from 'pg';
 import type { Caller } from './as-caller.js';
+import { surviveConnectionLoss } from './connection-loss.js';
 
 const SETTINGS = Symbol('guardian.session-settings');
 type CallerClient = pg.PoolClient & { [SETTINGS]?: string };
@@ -26,7 +27,7 @@ export class CallerPool {
     // The role is a startup option: a connection that cannot take it never opens
     // (rather than running a first query as the login role).
     this.pool = new pg.Pool({ connectionString: url, max, options: '-c role=authenticated', connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
-    this.pool.on('error', onError);
+    surviveConnectionLoss(this.pool, onError);
   }
 
   /**

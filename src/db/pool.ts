@@ -4,6 +4,7 @@
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { surviveConnectionLoss } from './connection-loss.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
 export type Pool = pg.Pool;
@@ -32,8 +33,5 @@ export function createPool(url: string, max: number, log: Logger): Pool {
     idleTimeoutMillis: 30_000,
     application_name: 'guardian',
   });
-  // An idle client losing its connection (server restart, pg_terminate_backend) emits
-  // 'error' on the pool; unhandled, it would crash the process.
-  pool.on('error', (error) => log.warn({ err: { message: error.message } }, 'idle database connection lost'));
-  return pool;
+  return surviveConnectionLoss(pool, (error) => log.warn({ err: { message: error.message } }, 'idle database connection lost'));
 }

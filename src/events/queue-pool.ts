@@ -7,15 +7,16 @@
  * their own pool with full durability.
  */
 import pg from 'pg';
+import { surviveConnectionLoss } from '../db/connection-loss.js';
 import type { Logger } from '../log.js';
 
 export function createQueuePool(databaseUrl: string, log: Logger): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: 4, // one claim, one complete, one fail and one heartbeat/rescue at a time
+    connectionTimeoutMillis: 10_000,
     application_name: 'guardian-worker',
     options: '-c synchronous_commit=off',
   });
-  pool.on('error', (error) => log.warn({ err: { message: error.message } }, 'idle queue connection lost'));
-  return pool;
+  return surviveConnectionLoss(pool, (error) => log.warn({ err: { message: error.message } }, 'idle queue connection lost'));
 }

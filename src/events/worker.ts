@@ -36,6 +36,7 @@ import { failJobs, type FailedAttempt } from './queue/fail.js';
 import { PermanentJobError, type Job } from './queue/job.js';
 import { releaseJobs } from './queue/lease.js';
 import { pruneSweep, rescueSweep } from './queue/maintenance.js';
+import { retryWhileDatabaseUnavailable } from './transient-retry.js';
 
 export interface WorkerOptions {
   /** Used for queue bookkeeping when no databaseUrl is given. */
@@ -306,7 +307,12 @@ export class Worker {
           return jobLog();
         },
       };
-      const result = await consumer.handle(payload === job.payload ? job : { ...job, payload }, context);
+      const input = payload === job.payload ? job : { ...job, payload };
+      const result = await retryWhileDatabaseUnavailable(() => consumer.handle(input, context), {
+        stillWanted: () => !this.stopping && lane.held.has(job.id),
+        signal: () => controller.signal,
+        onRetry: (retry, delayMs) => jobLog().warn({ retry, delay_ms: delayMs }, 'database unavailable; running the job again'),
+      });
       if (!lane.held.delete(job.id)) return; // lease lost meanwhile: its new holder acks
       this.completer.add({ id: job.id, result, type: job.type, seconds: (performance.now() - started) / 1000 });
       if (this.debug) jobLog().debug({ ms: Math.round(performance.now() - started) }, 'job completed');

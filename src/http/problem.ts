@@ -6,7 +6,8 @@
  * detail goes to the log only (it may name tables, hosts or, worse, data).
  */
 import type { Context, Next } from 'koa';
-import type { Logger } from '../log.js';
+import { isDatabaseUnavailable, PG } from '../db/postgres-errors.js';
+import { errorForLog, type Logger } from '../log.js';
 
 export class HttpProblem extends Error {
   override readonly name = 'HttpProblem';
@@ -35,6 +36,32 @@ const STATUS_CODES: Record<number, string> = {
   413: 'payload_too_large', 415: 'unsupported_media_type', 429: 'rate_limited',
 };
 
+/** Seconds a client should wait after database_unavailable: a dropped connection is replaced at once, a restart takes a few seconds. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Postgres rejecting a value the request supplied (a malformed number or uuid, year 0, a
+ * NUL byte). Routes validate input before it reaches the database; this is the backstop
+ * for what validation missed, so such input is still the client's error, not a 500.
+ */
+const INPUT_REJECTED: ReadonlySet<string> = new Set([
+  PG.invalidTextRepresentation, PG.invalidDatetimeFormat, PG.datetimeFieldOverflow, PG.untranslatableCharacter, PG.characterNotInRepertoire,
+]);
+
+/** Errors that are not HttpProblems but have a known meaning for the client. */
+function classify(caught: unknown): unknown {
+  if (caught instanceof HttpProblem) return caught;
+  if (isDatabaseUnavailable(caught)) {
+    return new HttpProblem(503, 'database_unavailable', 'the database is briefly unavailable; retry shortly')
+      .withHeaders({ 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) });
+  }
+  const sqlState = (caught as { code?: unknown } | null)?.code;
+  if (typeof sqlState === 'string' && INPUT_REJECTED.has(sqlState)) {
+    return new HttpProblem(400, 'invalid_input', 'a value in the request is not valid (out of range, malformed, or contains a NUL character)');
+  }
+  return caught;
+}
+
 interface ErrorLike {
   status?: unknown;
   statusCode?: unknown;
@@ -50,7 +77,8 @@ export function errorMiddleware(log: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new HttpProblem(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
       }
-    } catch (caught) {
+    } catch (thrown) {
+      const caught = classify(thrown);
       const error = (caught ?? {}) as ErrorLike;
       const rawStatus = Number(error.status ?? error.statusCode ?? 500);
       const status = rawStatus >= 400 && rawStatus <= 599 ? rawStatus : 500;
@@ -60,7 +88,8 @@ export function errorMiddleware(log: Logger) {
       // An HttpProblem's message is ours to show even at 5xx (e.g. auth_unavailable); other 5xx stay generic.
       const shown = expose || (caught instanceof HttpProblem && status === 503);
       if (status >= 500) {
-        log.error({ request_id: ctx.state.requestId, code, err: { name: (caught as Error)?.name, message: String(error.message) } }, 'request failed');
+        // The original error, described without its message (errorForLog says why).
+        log.error({ request_id: ctx.state.requestId, code, err: errorForLog(thrown) }, 'request failed');
       }
       ctx.status = status;
       if (caught instanceof HttpProblem) ctx.set(caught.headers);

@@ -27,7 +27,7 @@ import type { AuditEntry } from '../audit.js';
 import { receiveUpload } from '../documents/receive-upload.js';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../route.js';
-import { profileParams, requireEditableProfile, requireVisibleProfile } from './common.js';
+import { isoInstant, profileParams, requireEditableProfile, requireVisibleProfile } from './common.js';
 
 export interface DocumentRouteDeps {
   storage: FileStorage;
@@ -212,12 +212,15 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
             return toDocument(rows[0]!);
           });
         } catch (error) {
-          // Undo the upload rather than leave a document that says 'uploaded' forever with
-          // no job to read it; the client sees a 5xx and uploads again.
+          // Undo the upload rather than leave a document that says 'uploaded' with no job to
+          // read it; the client sees a 5xx (503 when the database went away) and uploads again.
           // Service role: the row is the caller's own, just authorised; the caller's role
           // could delete it too, but this must work even if their session just expired.
-          await ctx.asService((c) => c.query(`delete from public.documents where id = $1::uuid`, [documentId])).catch(() => undefined);
-          await storage.remove(upload.object).catch(() => undefined);
+          const undone = await ctx.asService((c) => c.query(`delete from public.documents where id = $1::uuid`, [documentId])).then(() => true, () => false);
+          // A row that could not be deleted keeps its file: it is a complete upload, and the
+          // stranded-upload sweep queues it within minutes (a byte-identical retry is then
+          // marked duplicate_of), rather than a row whose file is gone.
+          if (undone) await storage.remove(upload.object).catch(() => undefined);
           throw error;
         }
         ctx.koa.status = 202;
@@ -231,7 +234,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
       summary: 'A profile\'s documents, newest first, with their processing status (keyset paging)',
       params: profileParams,
       query: z.object({
-        before: z.iso.datetime({ offset: true }).optional().describe('only documents created before this instant: the previous page\'s next_before'),
+        before: isoInstant.optional().describe('only documents created before this instant: the previous page\'s next_before'),
         limit: z.coerce.number().int().min(1).max(DOCUMENTS_MAX_LIMIT).default(DOCUMENTS_DEFAULT_LIMIT),
       }),
       responses: {
