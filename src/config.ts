@@ -12,7 +12,16 @@ import { fileURLToPath } from 'node:url';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * development: the local all-in-one (`npm start`, `npm run token`), which may create and
+ * trust a local HS256 secret when no Supabase signing key is configured. production:
+ * everything else; only configured keys are trusted.
+ */
+export const ENVIRONMENTS = ['development', 'production'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
 export interface Config {
+  environment: Environment;
   /** Postgres connection string; undefined means "start the embedded Postgres". */
   databaseUrl: string | undefined;
   /** Connections per process pool. */
@@ -45,13 +54,23 @@ export interface AuthSettings {
   issuer: string | undefined;
   /** Where the local development secret lives when jwtSecret is unset (git-ignored). */
   devSecretFile: string;
-  /** Whether the dev secret may be used (never on Render). */
+  /**
+   * Whether a local development secret may be created and trusted: only in development,
+   * and only when no Supabase signing key (secret or JWKS) is configured at all.
+   */
   allowDevSecret: boolean;
 }
 
 export interface HttpSettings {
   /** Origins allowed by CORS; empty: none (same-origin and non-browser clients only). */
   corsOrigins: string[];
+  /**
+   * How many proxies in front of the api append to X-Forwarded-For (Render: 2, its
+   * Cloudflare edge and its own proxy). The client address is the entry that many from
+   * the right; 0 ignores the header and uses the socket's address, so a client cannot
+   * choose its own rate-limit key.
+   */
+  trustProxyHops: number;
   /** Largest JSON body accepted. */
   jsonLimitBytes: number;
   /** Requests per minute, per signed-in user and per client IP (shared by all instances). */
@@ -206,15 +225,18 @@ function documentSettings(env: Env): DocumentSettings {
   };
 }
 
-function authSettings(env: Env): AuthSettings {
+function environment(env: Env, fallback: Environment, onRender: boolean): Environment {
+  const chosen = choice(env, 'GUARDIAN_ENV', ENVIRONMENTS, fallback);
+  if (chosen === 'development' && onRender) throw new ConfigError('GUARDIAN_ENV', 'development is refused on Render');
+  return chosen;
+}
+
+function authSettings(env: Env, mode: Environment, onRender: boolean): AuthSettings {
   const jwtSecret = text(env, 'SUPABASE_JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('SUPABASE_JWT_SECRET', 'must be at least 32 characters (Supabase secrets are longer)');
   }
   const jwksUrl = httpUrl(env, 'SUPABASE_JWKS_URL');
-  // Render sets RENDER=true: there a missing secret is a deployment mistake, not a
-  // cue to invent one.
-  const onRender = text(env, 'RENDER') !== undefined;
   if (onRender && !jwtSecret && !jwksUrl) {
     throw new ConfigError('SUPABASE_JWT_SECRET', 'or SUPABASE_JWKS_URL is required on Render');
   }
@@ -224,11 +246,12 @@ function authSettings(env: Env): AuthSettings {
     audience: text(env, 'JWT_AUDIENCE') ?? 'authenticated',
     issuer: text(env, 'JWT_ISSUER'),
     devSecretFile: path.join(projectRoot, '.data', 'jwt-secret'),
-    allowDevSecret: !onRender,
+    // A deployment with only a JWKS URL (or only a secret) trusts exactly that.
+    allowDevSecret: mode === 'development' && !jwtSecret && !jwksUrl,
   };
 }
 
-function httpSettings(env: Env): HttpSettings {
+function httpSettings(env: Env, onRender: boolean): HttpSettings {
   const origins = text(env, 'CORS_ORIGINS');
   const corsOrigins = origins ? origins.split(',').map((o) => o.trim()).filter(Boolean) : [];
   for (const origin of corsOrigins) {
@@ -236,6 +259,8 @@ function httpSettings(env: Env): HttpSettings {
   }
   return {
     corsOrigins,
+    // Render: client → Cloudflare → Render's proxy → us, each appending to X-Forwarded-For.
+    trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', onRender ? 2 : 0, 0, 10),
     jsonLimitBytes: integer(env, 'HTTP_JSON_LIMIT_KB', 100, 1, 10_240) * 1024,
     rateLimitPerUser: integer(env, 'RATE_LIMIT_PER_USER_PER_MINUTE', 600, 1, 1_000_000),
     rateLimitPerIp: integer(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 1200, 1, 1_000_000),
@@ -255,10 +280,22 @@ function logLevel(env: Env, name: string): LogLevel {
   return raw as LogLevel;
 }
 
+export interface LoadOptions {
+  /**
+   * The environment when GUARDIAN_ENV is unset: 'production' (the default, for the
+   * api, worker and cron Render runs) or 'development' (`npm start`, `npm run token`).
+   */
+  defaultEnvironment?: Environment;
+}
+
 /** Reads and validates every setting. Pass an object in tests; defaults to the process environment. */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Config {
   const embeddedDir = text(env, 'EMBEDDED_PG_DIR');
+  // Render sets RENDER=true: there a missing setting is a deployment mistake, not a cue to improvise.
+  const onRender = text(env, 'RENDER') !== undefined;
+  const mode = environment(env, options.defaultEnvironment ?? 'production', onRender);
   return {
+    environment: mode,
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 500),
     embeddedPgDir: embeddedDir
@@ -270,8 +307,8 @@ export function loadConfig(env: Env = process.env): Config {
     seedDemoData: boolean(env, 'SEED_DEMO_DATA', true),
     projectRoot,
     documents: documentSettings(env),
-    auth: authSettings(env),
-    http: httpSettings(env),
+    auth: authSettings(env, mode, onRender),
+    http: httpSettings(env, onRender),
     jobs: {
       leaseMs: integer(env, 'JOB_LEASE_SECONDS', 60, 1, 86_400) * 1000,
       pollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 1000, 50, 600_000),

@@ -23,7 +23,8 @@ import { periodicSweeps, registeredConsumers } from './consumers/index.js';
 import { Worker } from './events/worker.js';
 import { installShutdown } from './shutdown.js';
 
-const config = loadConfig();
+// The local all-in-one: development unless GUARDIAN_ENV says otherwise (README, "Configuration").
+const config = loadConfig(undefined, { defaultEnvironment: 'development' });
 const log = createLogger(config.logLevel);
 const onShutdown = installShutdown(log, config.jobs.shutdownGraceMs + 5000);
 const migrationsDir = path.join(config.projectRoot, 'supabase', 'migrations');

@@ -65,4 +65,26 @@ test('values are parsed, not just accepted', () => {
   assert.is(loadConfig({}).http.journeyCacheBytes, 32 * 1024 * 1024);
 });
 
+test('development is explicit: only npm start / npm run token default to it, and only they may invent a local secret', () => {
+  const production = loadConfig({});
+  assert.is(production.environment, 'production');
+  assert.is(production.auth.allowDevSecret, false);
+  const local = loadConfig({}, { defaultEnvironment: 'development' });
+  assert.is(local.environment, 'development');
+  assert.is(local.auth.allowDevSecret, true);
+  // A deployment that names its signing keys trusts exactly those, in any environment.
+  assert.is(loadConfig({ SUPABASE_JWKS_URL: 'https://p.supabase.co/auth/v1/.well-known/jwks.json' }, { defaultEnvironment: 'development' }).auth.allowDevSecret, false);
+  assert.is(loadConfig({ SUPABASE_JWT_SECRET: 'x'.repeat(40) }, { defaultEnvironment: 'development' }).auth.allowDevSecret, false);
+  assert.is(loadConfig({ GUARDIAN_ENV: 'production' }, { defaultEnvironment: 'development' }).auth.allowDevSecret, false);
+  assert.is(loadConfig({ GUARDIAN_ENV: 'development' }).auth.allowDevSecret, true);
+  assert.throws(() => loadConfig({ RENDER: 'true', GUARDIAN_ENV: 'development', SUPABASE_JWT_SECRET: 'x'.repeat(40) }), /GUARDIAN_ENV: development is refused on Render/);
+});
+
+test('X-Forwarded-For is trusted for no hops off Render, for Render\'s two proxies on it, or as configured', () => {
+  assert.is(loadConfig({}).http.trustProxyHops, 0);
+  assert.is(loadConfig({ RENDER: 'true', SUPABASE_JWT_SECRET: 'x'.repeat(40) }).http.trustProxyHops, 2);
+  assert.is(loadConfig({ TRUST_PROXY_HOPS: '1' }).http.trustProxyHops, 1);
+  assert.throws(() => loadConfig({ TRUST_PROXY_HOPS: '11' }), /TRUST_PROXY_HOPS/);
+});
+
 test.run();

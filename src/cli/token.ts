@@ -57,7 +57,8 @@ if (!/^\d+$/.test(expires) || Number(expires) < 1 || Number(expires) > MAX_EXPIR
 }
 
 try {
-  const config = loadConfig();
+  // A development token tool: the local secret is allowed unless GUARDIAN_ENV=production or a key is configured.
+  const config = loadConfig(undefined, { defaultEnvironment: 'development' });
   const token = await mintToken(config.auth, {
     userId: values.user,
     role,

@@ -48,9 +48,13 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
-  app.proxy = true; // Render terminates TLS in front of us
-  // Trust only the address Render's proxy appended, not what a client wrote before it.
-  app.maxIpsCount = 1;
+  // X-Forwarded-For is believed only as far as configured proxies wrote it (Render: its
+  // Cloudflare edge and its own proxy; TRUST_PROXY_HOPS): the client address is the entry
+  // that many from the right, and what a client wrote further left is ignored. Without
+  // proxies the header is ignored and the socket's address counts, so nobody picks their
+  // own per-IP rate-limit key.
+  app.proxy = deps.http.trustProxyHops > 0;
+  app.maxIpsCount = deps.http.trustProxyHops;
   // Errors are answered by errorMiddleware; Koa's own handler would print them again.
   app.silent = true;
 

@@ -9,6 +9,7 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type { ZodType } from 'zod';
 import { withCaller, type Caller } from '../db/as-caller.js';
+import { PG } from '../db/postgres-errors.js';
 import type { CallerPool } from '../db/caller-pool.js';
 import type { Pool, PoolClient } from '../db/pool.js';
 import { inTransaction } from '../db/transaction.js';
@@ -91,8 +92,37 @@ export interface RouteDeps {
   limits: { perUser: number; perIp: number; uploadsPerUser: number };
 }
 
+/**
+ * The dotted path of the first string (or key) in `value` that holds a NUL character:
+ * Postgres text cannot, and would answer a 500 (22021) for what is the client's mistake.
+ * Iterative, so a deeply nested body cannot exhaust the stack.
+ */
+export function nulCharacterAt(value: unknown): string | undefined {
+  const pending: [unknown, string[]][] = [[value, []]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, path] = next;
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return path.join('.');
+    } else if (Array.isArray(item)) {
+      item.forEach((element, i) => pending.push([element, [...path, String(i)]]));
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, element] of Object.entries(item)) {
+        if (key.includes('\u0000')) return [...path, key.replace(/\u0000/g, '')].join('.');
+        pending.push([element, [...path, key]]);
+      }
+    }
+  }
+  return undefined;
+}
+
 function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: 'path' | 'query' | 'body'): T {
   if (!schema) return undefined as T;
+  const nul = nulCharacterAt(value);
+  if (nul !== undefined) {
+    throw new HttpProblem(400, 'validation_failed', `invalid ${where === 'path' ? 'path parameter' : where}`, {
+      errors: [{ in: where, path: nul, message: 'must not contain a NUL character' }],
+    });
+  }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new HttpProblem(400, 'validation_failed', `invalid ${where === 'path' ? 'path parameter' : where}`, {
@@ -125,6 +155,18 @@ async function authenticate(route: AnyRoute, koa: Koa.Context, verifier: TokenVe
   return { caller: verified.caller, userId: verified.userId };
 }
 
+/**
+ * A foreign-key violation naming a user who is not in auth.users: a valid token for an
+ * account that was deleted (or never existed here). That is the credential's fault, a
+ * 401, not a 500; any other foreign-key failure stays what it was.
+ */
+async function unknownUser(error: unknown, userId: string | null, pool: Pool): Promise<HttpProblem | undefined> {
+  if ((error as { code?: unknown } | null)?.code !== PG.foreignKeyViolation || !userId) return undefined;
+  const { rowCount } = await pool.query('select 1 from auth.users where id = $1::uuid', [userId]).catch(() => ({ rowCount: 1 }));
+  if (rowCount !== 0) return undefined;
+  return new HttpProblem(401, 'user_not_found', 'the signed-in account does not exist (any more); sign in again');
+}
+
 export function mountRoutes(router: Router, routes: AnyRoute[], deps: RouteDeps): void {
   for (const route of routes) {
     router[route.method](route.operationId, route.path, async (koa) => {
@@ -139,11 +181,14 @@ export function mountRoutes(router: Router, routes: AnyRoute[], deps: RouteDeps)
         outcome,
       });
       try {
+        // Counted before the token is checked: requests with bad or forged tokens are
+        // limited per address like any other (the address is the socket's, or the one the
+        // configured proxies reported: TRUST_PROXY_HOPS).
+        if (route.auth !== 'public') deps.rateLimiter.hit([{ key: `ip:${koa.ip}`, limit: deps.limits.perIp }]);
         identity = await authenticate(route, koa, deps.verifier);
-        if (route.auth !== 'public') {
-          const keys: RateLimitKey[] = [{ key: `ip:${koa.ip}`, limit: deps.limits.perIp }];
-          if (identity.userId) keys.push({ key: `user:${identity.userId}`, limit: deps.limits.perUser });
-          if (identity.userId && route.rateLimit === 'upload') keys.push({ key: `upload:${identity.userId}`, limit: deps.limits.uploadsPerUser });
+        if (identity.userId) {
+          const keys: RateLimitKey[] = [{ key: `user:${identity.userId}`, limit: deps.limits.perUser }];
+          if (route.rateLimit === 'upload') keys.push({ key: `upload:${identity.userId}`, limit: deps.limits.uploadsPerUser });
           deps.rateLimiter.hit(keys);
         }
         const caller = identity.caller;
@@ -169,8 +214,8 @@ export function mountRoutes(router: Router, routes: AnyRoute[], deps: RouteDeps)
         };
         await route.handle(context);
       } catch (error) {
-        failure = error;
-        throw error;
+        failure = (await unknownUser(error, identity.userId, deps.pool)) ?? error;
+        throw failure;
       } finally {
         if (audit.length > 0) {
           // A thrown error carries its status (the error middleware sets it later).

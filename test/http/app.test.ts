@@ -66,6 +66,29 @@ test('rate limits: the request over the per-user limit gets 429 with Retry-After
   assert.is((await api.request.get('/api/profiles').set('Authorization', `Bearer ${other}`)).status, 200);
 });
 
+test('the per-IP limit: X-Forwarded-For is ignored without trusted proxies, and bad tokens count too', async (ctx) => {
+  const api = await createTestApi(ctx.db, { http: { rateLimitPerIp: 3 } });
+  // Each request claims another address and carries a forged token: all from one socket.
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await api.request.get('/api/profiles').set('X-Forwarded-For', `203.0.113.${i}`).set('Authorization', 'Bearer a.b.c');
+    statuses.push(r.status);
+  }
+  assert.equal(statuses, [401, 401, 401, 429]);
+});
+
+test('behind configured proxies the client address is the entry that many from the right; what the client wrote is ignored', async (ctx) => {
+  const api = await createTestApi(ctx.db, { http: { rateLimitPerIp: 2, trustProxyHops: 2 } });
+  const token = await api.tokenFor(await createUser(ctx.db.pool));
+  const from = (xff: string) => api.request.get('/api/profiles').set('X-Forwarded-For', xff).set('Authorization', `Bearer ${token}`);
+  // A client forging entries to the left of what Render's two proxies appended.
+  const statuses = [];
+  for (const forged of ['1.1.1.1', '2.2.2.2', '3.3.3.3']) statuses.push((await from(`${forged}, 198.51.100.7, 104.22.17.40`)).status);
+  assert.equal(statuses, [200, 200, 429]);
+  // Another real client (another address where the proxies put it) has its own budget.
+  assert.is((await from('198.51.100.8, 104.22.17.40')).status, 200);
+});
+
 test('rate limits are shared by api instances through Postgres', async (ctx) => {
   const a = await createTestApi(ctx.db, { http: { rateLimitPerUser: 4 } });
   const b = await createTestApi(ctx.db, { http: { rateLimitPerUser: 4 } });

@@ -308,6 +308,20 @@ test('the dev secret file is created with mode 0600 (parent dir too) and reused'
   assert.is(Buffer.from((await resolveJwtSecret({ ...dev, jwtSecret: SECRET }))!).toString(), SECRET);
 });
 
+test('a deployment that configures only a JWKS URL never creates nor trusts a local HS256 secret', async () => {
+  const file = path.join(tmp, 'jwks-only', 'jwt-secret');
+  // A development-signed token, as anyone with a checkout could make one.
+  const forged = await mintToken({ ...settings, jwtSecret: undefined, allowDevSecret: true, devSecretFile: file }, { userId: ALEX });
+  await rm(file);
+  for (const defaultEnvironment of ['production', 'development'] as const) {
+    const auth = { ...loadConfig({ SUPABASE_JWKS_URL: 'http://127.0.0.1:9/jwks.json' }, { defaultEnvironment }).auth, devSecretFile: file };
+    const error = await (await createTokenVerifier(auth)).verify(forged).then(() => undefined, (e: Error) => e);
+    assert.instance(error, AuthError);
+    assert.is((error as AuthError).code, 'token_invalid');
+    await stat(file).then(() => assert.unreachable('a dev secret was created'), () => undefined);
+  }
+});
+
 test('minted tokens verify, with the dev secret or the configured one', async () => {
   const dev: AuthSettings = { ...settings, jwtSecret: undefined, allowDevSecret: true, devSecretFile: path.join(tmp, 'mint-secret') };
   const verifier = await createTokenVerifier(dev);

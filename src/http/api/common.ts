@@ -5,7 +5,14 @@ import { HttpProblem } from '../problem.js';
 
 export const uuid = z.uuid();
 export const profileParams = z.object({ profileId: z.uuid().describe('the profile (self, a child, a parent …)') });
-export const isoDate = z.iso.date();
+/**
+ * Calendar dates and instants as clients send them. ISO 8601's year 0000 passes zod's
+ * patterns but not Postgres (which has no year 0), and would reach the database as a
+ * 500: years start at 0001 here, as in Postgres' own output.
+ */
+const fromYearOne = (value: string) => !value.startsWith('0000');
+export const isoDate = z.iso.date().refine(fromYearOne, 'years start at 0001');
+export const isoInstant = z.iso.datetime({ offset: true }).refine(fromYearOne, 'years start at 0001');
 export const timestamp = z.string().describe('ISO 8601 timestamp');
 
 /** The same answer whether the profile does not exist or is someone else's: no leak of existence. */

@@ -12,8 +12,11 @@ export interface Position { us: string; id: string }
 const FIRST_US = -62_135_596_800_000_000n; // 0001-01-01T00:00:00Z
 const LAST_US = 253_402_300_799_999_999n; // 9999-12-31T23:59:59.999999Z
 
+const MICROSECONDS = /^-?\d{1,18}$/;
 const positionSchema = z.object({
-  us: z.string().regex(/^-?\d{1,18}$/).refine((us) => BigInt(us) >= FIRST_US && BigInt(us) <= LAST_US),
+  // One refinement, pattern first: zod 4 runs a refine even after a failed regex, and
+  // BigInt() throws on what the pattern refused (a 500 for a crafted cursor).
+  us: z.string().refine((us) => MICROSECONDS.test(us) && BigInt(us) >= FIRST_US && BigInt(us) <= LAST_US, 'microseconds since 1970 within years 1–9999'),
   id: z.uuid(),
 }).strict();
 

@@ -11,7 +11,7 @@ import type { PoolClient } from '../../db/pool.js';
 import type { AuditEntry } from '../audit.js';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../route.js';
-import { profileParams, requireVisibleProfile, timestamp, toIso } from './common.js';
+import { isoInstant, profileParams, requireVisibleProfile, timestamp, toIso } from './common.js';
 
 /** One category per clinical table plus documents, as access_grants_categories_known allows. */
 export const GRANT_CATEGORIES = [
@@ -26,7 +26,7 @@ export function sortCategories(categories: readonly string[]): GrantCategory[] {
 }
 
 /** An expiry must lie ahead: a grant that is expired on arrival would be a confusing no-op. */
-const futureTimestamp = z.iso.datetime({ offset: true })
+const futureTimestamp = isoInstant
   .refine((value) => Date.parse(value) > Date.now(), 'must be in the future')
   .describe('ISO 8601 timestamp with offset, in the future');
 

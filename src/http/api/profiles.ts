@@ -8,9 +8,16 @@ import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { isoDate, profileParams, requireEditableProfile, requireVisibleProfile, toIso } from './common.js';
 
+/** The profiles table's own bound (migration 0100) up to today: a birth date of a living person. */
+const FIRST_BIRTH_DATE = '1880-01-01';
+const birthDate = isoDate.refine(
+  (date) => date >= FIRST_BIRTH_DATE && date <= new Date().toISOString().slice(0, 10),
+  `must be between ${FIRST_BIRTH_DATE} and today`,
+);
+
 const profileFields = {
   display_name: z.string().trim().min(1).max(200),
-  birth_date: isoDate.nullable().optional(),
+  birth_date: birthDate.nullable().optional(),
   sex: z.enum(['female', 'male', 'other', 'unknown']).optional(),
   relationship: z.enum(['self', 'child', 'parent', 'partner', 'other']),
 };
