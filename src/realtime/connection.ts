@@ -75,7 +75,8 @@ export class Connection {
       });
     });
     ws.on('close', () => this.shutdown());
-    ws.on('error', (error) => this.ctx.log.warn({ socket: this.id, err: error.message }, 'realtime: socket error'));
+    // e.g. WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: a message over the gateway's maxPayload (ws closes with 1009).
+    ws.on('error', (error) => this.ctx.log.warn({ socket: this.id, code: (error as { code?: string }).code, err: error.message }, 'realtime: socket error'));
   }
 
   /** Sends a frame; drops the socket when its unsent backlog passes the bound. */

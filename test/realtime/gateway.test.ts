@@ -15,7 +15,7 @@ import { mintToken } from '../../src/http/auth/tokens.js';
 import type { AuthSettings } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { MAX_CHANNELS_PER_SOCKET } from '../../src/realtime/connection.js';
-import { createRealtimeGateway, type RealtimeGateway } from '../../src/realtime/gateway.js';
+import { createRealtimeGateway, MAX_FRAME_BYTES, type RealtimeGateway } from '../../src/realtime/gateway.js';
 import { encodeBinaryPush } from '../../src/realtime/frames.js';
 import { SubscriptionRegistry, type PostgresChangesData } from '../../src/realtime/registry.js';
 
@@ -303,6 +303,24 @@ test(`a socket may join ${MAX_CHANNELS_PER_SOCKET} channels: one more gets an er
   assert.is((await until(() => reply('room')))[4].status, 'ok');
   assert.is(ctx.registry.size(), MAX_CHANNELS_PER_SOCKET);
   assert.is(ws.readyState, WebSocket.OPEN);
+});
+
+test(`a message over ${MAX_FRAME_BYTES / 1024} KiB closes only its socket, with 1009; the others carry on`, async (ctx) => {
+  const big = await raw(ctx);
+  const other = await raw(ctx);
+  big.ws.send(JSON.stringify(['1', '1', 'realtime:big', 'phx_join', { config: { postgres_changes: [{ event: '*', schema: 'public', table: 'documents' }] } }]));
+  await until(() => big.frames.length >= 1 && ctx.registry.size() === 1);
+  const closed = new Promise<number>((resolve) => big.ws.once('close', (code) => resolve(code)));
+  // Exactly at the limit is still a message (an unknown topic: an error reply, not a close).
+  const atLimit = JSON.stringify([null, 'fits', 'realtime:nowhere', 'bogus', { pad: '' }]);
+  big.ws.send(atLimit.replace('"pad":""', `"pad":"${'x'.repeat(MAX_FRAME_BYTES - Buffer.byteLength(atLimit))}"`));
+  await until(() => big.frames.some((f) => Array.isArray(f) && f[1] === 'fits'));
+  big.ws.send(JSON.stringify([null, 'huge', 'realtime:big', 'broadcast', { event: 'x', payload: 'x'.repeat(MAX_FRAME_BYTES) }]));
+  assert.is(await closed, 1009);
+  await until(() => ctx.registry.size() === 0 && ctx.gateway.sockets() === 1);
+  other.ws.send(JSON.stringify([null, 'hb', 'phoenix', 'heartbeat', {}]));
+  await until(() => other.frames.some((f) => Array.isArray(f) && f[1] === 'hb'));
+  assert.is(other.ws.readyState, WebSocket.OPEN);
 });
 
 test.run();
