@@ -2,15 +2,18 @@
  * The change feed: Postgres changes on the published tables → per-subscriber,
  * RLS-checked `postgres_changes` deliveries (issue 7, "Changes" and "Scale").
  *
- * The triggers of migrations 1400 and 1500 NOTIFY `guardian_realtime`, only while a
- * gateway heartbeats `private.realtime_gateways` (a NOTIFY in a writing transaction
- * costs ~55% of one-row insert throughput, DESIGN.md), with ids of the rows as written
- * (INSERT, UPDATE; kept in private.realtime_row_versions) or keys (DELETE), never
- * data. For each notice: the versions are read once; the subscribers of that table
- * whose bindings want the event are grouped by their claims, and which of the rows
- * each group may see is read ONCE per group, as that caller, so RLS decides (as
- * Supabase does: visibility of the row in the table now, payload of the version the
- * change wrote; 500 sockets of 100 users are ≤ 100 reads here, not 500). Filters are
+ * The triggers of migrations 1400, 1500 and 2200 NOTIFY `guardian_realtime`, only while
+ * a gateway heartbeats `private.realtime_gateways` (a NOTIFY in a writing transaction
+ * costs ~55% of one-row insert throughput, DESIGN.md), with the ids of the rows as
+ * written (INSERT, UPDATE) or as they were (DELETE), kept in
+ * private.realtime_row_versions; never data. For each notice: the versions are read
+ * once; the subscribers of that table whose bindings want the event are grouped by
+ * their claims, and which of the rows each group may see is decided ONCE per group,
+ * as that caller, so RLS decides (500 sockets of 100 users are ≤ 100 reads here, not
+ * 500). For an INSERT or UPDATE, as Supabase does: visibility of the row in the table
+ * now, payload of the version the change wrote. For a DELETE, better than Supabase
+ * (which sends every subscriber the key): the table's select policies evaluated on
+ * the row as it was (deleted-row-access.ts), and only the key goes out. Filters are
  * then applied per binding on the version.
  *
  * Notices are handled one at a time, in arrival (= commit) order, so a subscriber
@@ -23,8 +26,8 @@ import type { CallerPool } from '../db/caller-pool.js';
 import { listenForNotifications, type NotificationListener } from '../events/notification-listener.js';
 import type { Logger } from '../log.js';
 import type { PostgresChangesData, Subscription, SubscriptionRegistry } from './registry.js';
+import { deletedRowAccess } from './deleted-row-access.js';
 import {
-  deletedKeyOf,
   keyOf,
   matchesFilter,
   parseNotice,
@@ -80,6 +83,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const { callerPool, pool, registry, log, gatewayId } = options;
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   const columnsOf = tableColumnsCache(pool);
+  const deletedRows = deletedRowAccess(pool, callerPool);
   let listener: NotificationListener<ChangeNotice> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let queue: ChangeNotice[] = [];
@@ -150,72 +154,71 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     return groups;
   }
 
-  async function handleDelete(notice: ChangeNotice, groups: Map<string, Group>): Promise<void> {
-    // The row is gone, so RLS cannot be checked for it: as Supabase does, a DELETE
-    // carries the primary key only (hashed key columns, e.g. journey_lab_series'
-    // series_key, are unknown here and left out), and a binding's filter can only
-    // match on a primary-key column (any other filter column is absent → no match).
-    // Nothing is kept of a deleted row, so its commit_timestamp is the statement's time.
-    const keyTypes = new Map(notice.table.key.filter((c) => !c.hashed).map((c) => [c.name, c.cast.slice(0, -2)]));
-    const columns = notice.table.key.filter((c) => !c.hashed).map((c) => ({ name: c.name, type: c.cast.slice(0, -2) }));
-    for (const key of notice.keys) {
-      const oldRecord = deletedKeyOf(notice.table, key);
-      const data: PostgresChangesData = {
-        schema: notice.table.schema,
-        table: notice.table.table,
-        commit_timestamp: notice.timestamp,
-        type: 'DELETE',
-        columns,
-        record: {},
-        old_record: oldRecord,
-        errors: null,
-      };
-      for (const group of groups.values()) {
-        for (const member of group.members) deliver(member.subscription, data, member.bindingIds(oldRecord, keyTypes), notice);
-      }
-    }
+  /** INSERT, UPDATE: the versions whose row the group may see now, read from the table as that caller. */
+  async function visibleVersions(group: Group, table: PublishedTable, records: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const keys = records.map((record) => keyOf(table, record));
+    const visible = await visibleRows(group, table, keys);
+    // Visible now, and the version drew on no more than the row now does.
+    return records.filter((version, i) => {
+      const now = visible.get(keys[i]!.join('\u0000'));
+      return now !== undefined && versionCoveredBy(table, version, now);
+    });
+  }
+
+  /**
+   * DELETE: the deleted rows (as they were) the group could read, by the table's own
+   * select policies evaluated as that caller (deleted-row-access.ts). Only rows of
+   * profiles the user has access to are sent for evaluation: no policy of a published
+   * table lets anyone else read a row (the same premise as the candidate prefilter).
+   */
+  async function readableDeleted(group: Group, table: PublishedTable, ids: string[], versions: RowVersions): Promise<Record<string, unknown>[]> {
+    if (group.role === 'service_role') return ids.map((id) => versions.records.get(id)!); // bypasses RLS, on the table as here
+    const sub = String(group.claims.sub);
+    const candidates = ids.filter((id) => versions.deletedText.has(id) && versions.usersByProfile.get(String(versions.records.get(id)!.profile_id))?.has(sub));
+    if (candidates.length === 0) return [];
+    const readable = await deletedRows.readable(group.claims, table, candidates.map((id) => versions.deletedText.get(id)!));
+    return candidates.filter((_, i) => readable.has(i)).map((id) => versions.records.get(id)!);
   }
 
   async function handleGroup(
     notice: ChangeNotice,
     group: Group,
+    ids: string[],
     records: Record<string, unknown>[],
+    versions: RowVersions,
     columns: TableColumns,
     committedAt: string,
   ): Promise<void> {
-    const keys = records.map((record) => keyOf(notice.table, record));
-    const visible = await visibleRows(group, notice.table, keys);
-    if (visible.size === 0) return; // RLS hides every changed row from this group
+    const { table } = notice;
+    const deliverable = notice.type === 'DELETE' ? await readableDeleted(group, table, ids, versions) : await visibleVersions(group, table, records);
+    if (deliverable.length === 0) return; // RLS hides every changed row from this group
     // Column privileges, as Supabase applies them: a column the role may not select is left out.
     const shown = group.role === 'service_role' ? columns.all : columns.forAuthenticated;
-    records.forEach((version, i) => {
-      // Visible now, and the version drew on no more than the row now does.
-      const now = visible.get(keys[i]!.join('\u0000'));
-      if (!now || !versionCoveredBy(notice.table, version, now)) return;
+    for (const version of deliverable) {
       const record: Record<string, unknown> = {};
       for (const column of shown) record[column.name] = version[column.name] ?? null;
       const data: PostgresChangesData = {
-        schema: notice.table.schema,
-        table: notice.table.table,
+        schema: table.schema,
+        table: table.table,
         commit_timestamp: committedAt,
         type: notice.type,
         columns: shown,
-        record,
-        old_record: notice.type === 'UPDATE' ? primaryKeyOf(notice.table, version) : {},
+        // A DELETE carries the deleted row's primary key (what Supabase sends), real
+        // values, to subscribers who could read the row; the rest of the row stays here.
+        record: notice.type === 'DELETE' ? {} : record,
+        old_record: notice.type === 'INSERT' ? {} : primaryKeyOf(table, notice.type === 'DELETE' ? record : version),
         errors: null,
       };
+      // Filters match the version's selectable columns (a DELETE's: the row as it was).
       for (const member of group.members) deliver(member.subscription, data, member.bindingIds(record, columns.types), notice);
-    });
+    }
   }
 
   async function handle(notice: ChangeNotice, versions: RowVersions): Promise<void> {
     const groups = groupsFor(notice);
     if (groups.size === 0) return;
-    if (notice.type === 'DELETE') return handleDelete(notice, groups);
-    const records = notice.versionIds.flatMap((id): Record<string, unknown>[] => {
-      const record = versions.records.get(id);
-      return record ? [record] : [];
-    });
+    const ids = notice.versionIds.filter((id) => versions.records.has(id));
+    const records = ids.map((id) => versions.records.get(id)!);
     if (records.length < notice.versionIds.length) {
       log.warn({ table: notice.table.table, missing: notice.versionIds.length - records.length }, 'realtime: row versions already purged; those changes are not delivered');
     }
@@ -226,7 +229,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     const candidateUsers = new Set(records.flatMap((r) => [...(versions.usersByProfile.get(String(r.profile_id))?.values() ?? [])]));
     // Groups of users without any access to the rows' profiles are skipped: RLS would
     // hide the rows from them anyway (every published table is profile-scoped). The
-    // read as each remaining group stays the authority on what is delivered, so a
+    // read as each remaining group (for a DELETE: the policies evaluated as that
+    // group) stays the authority on what is delivered, so a
     // wrong candidate list can only withhold a change, never leak one. Measured
     // (bench:realtime, 100 users each with an unfiltered socket): 100 reads per
     // change became ~1.
@@ -234,7 +238,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     const worker = async () => {
       for (let group = pending.shift(); group; group = pending.shift()) {
         try {
-          await handleGroup(notice, group, records, columns, committedAt);
+          await handleGroup(notice, group, ids, records, versions, columns, committedAt);
         } catch (error) {
           // One group's failure (e.g. a connection lost mid-read) costs that group this change only.
           log.warn({ table: notice.table.table, type: notice.type, err: { message: (error as Error).message } }, 'realtime: a change read failed');
@@ -246,12 +250,13 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
 
   async function drain(): Promise<void> {
     for (let batch = queue.splice(0, VERSION_READ_BATCH); batch.length > 0; batch = queue.splice(0, VERSION_READ_BATCH)) {
-      let versions: RowVersions = { records: new Map(), committedAt: new Map(), usersByProfile: new Map() };
+      let versions: RowVersions = { records: new Map(), committedAt: new Map(), usersByProfile: new Map(), deletedText: new Map() };
       const ids = batch.flatMap((notice) => notice.versionIds);
+      const deletedIds = batch.flatMap((notice) => (notice.type === 'DELETE' ? notice.versionIds : []));
       try {
-        if (ids.length > 0) versions = await readRowVersions(pool, ids);
+        if (ids.length > 0) versions = await readRowVersions(pool, ids, deletedIds);
       } catch (error) {
-        // Those changes cannot be delivered (their DELETEs still can); the feed goes on.
+        // Those changes cannot be delivered; the feed goes on.
         log.warn({ notices: batch.length, err: { message: (error as Error).message } }, 'realtime: reading row versions failed');
       }
       // In order, one notice at a time: a subscriber sees a table's changes in commit order.

@@ -39,6 +39,15 @@ export interface Channel {
 const EVENTS = ['INSERT', 'UPDATE', 'DELETE', '*'] as const;
 // PostgREST operators Supabase Realtime accepts in a filter: col=op.value.
 const FILTER = /^[A-Za-z_][A-Za-z0-9_]*=(eq|neq|lt|lte|gt|gte)\..+$|^[A-Za-z_][A-Za-z0-9_]*=in\.\(.+\)$/;
+/**
+ * Channels one socket may have joined at once: Supabase Realtime's "channels per
+ * connection" limit on every plan (100, supabase.com/docs/guides/realtime/limits).
+ * A client written for Supabase never needs more, and each channel costs the gateway a
+ * registry entry, timers and a claims group in every change's fan-out: unbounded, one
+ * socket could join thousands (3,000 were accepted, issue 12) and slow every change.
+ */
+export const MAX_CHANNELS_PER_SOCKET = 100;
+const TOO_MANY_CHANNELS = `too many channels: at most ${MAX_CHANNELS_PER_SOCKET} per connection`;
 // setTimeout's ceiling (~24.8 days): longer expiries re-arm in steps.
 const MAX_TIMER_MS = 2_147_483_647;
 // After a 1013 close frame is queued behind up to maxBufferedBytes a reader that never
@@ -66,7 +75,8 @@ export class Connection {
       });
     });
     ws.on('close', () => this.shutdown());
-    ws.on('error', (error) => this.ctx.log.warn({ socket: this.id, err: error.message }, 'realtime: socket error'));
+    // e.g. WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: a message over the gateway's maxPayload (ws closes with 1009).
+    ws.on('error', (error) => this.ctx.log.warn({ socket: this.id, code: (error as { code?: string }).code, err: error.message }, 'realtime: socket error'));
   }
 
   /** Sends a frame; drops the socket when its unsent backlog passes the bound. */
@@ -135,6 +145,10 @@ export class Connection {
     if (!frame.topic.startsWith('realtime:') || frame.topic.length === 'realtime:'.length) {
       return this.reply(frame, 'error', { reason: 'topic must be realtime:<name>' });
     }
+    // Checked before the token is verified (no work for a join that cannot succeed) and
+    // again after (joins verified concurrently must not overshoot). Rejoining a topic
+    // replaces its channel, so it is not a new one.
+    if (this.#refusedOverLimit(frame)) return;
     const config = isObject(frame.payload.config) ? frame.payload.config : {};
     if (config.private === true) return this.reply(frame, 'error', { reason: 'private channels are not supported' });
     const parsed = parseBindings(config.postgres_changes);
@@ -149,6 +163,7 @@ export class Connection {
       }
     }
     if (this.#closed) return;
+    if (this.#refusedOverLimit(frame)) return;
     const previous = this.channels.get(frame.topic);
     if (previous) this.#forget(previous);
     const broadcast = isObject(config.broadcast) ? config.broadcast : {};
@@ -172,6 +187,14 @@ export class Connection {
       this.#system(channel, { extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', channel: subTopic(channel.topic) });
     }
     this.#armExpiry(channel);
+  }
+
+  /** Answers a join that would pass the channel limit with an error; true if it did. */
+  #refusedOverLimit(frame: Frame): boolean {
+    if (this.channels.has(frame.topic) || this.channels.size < MAX_CHANNELS_PER_SOCKET) return false;
+    this.ctx.log.info({ socket: this.id, channels: this.channels.size }, 'realtime: join refused, channel limit reached');
+    this.reply(frame, 'error', { reason: TOO_MANY_CHANNELS });
+    return true;
   }
 
   #leave(frame: Frame): void {

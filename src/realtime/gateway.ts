@@ -26,8 +26,13 @@ export const REALTIME_PATH = '/realtime/v1/websocket';
  * instead of growing without bound.
  */
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
-/** Largest incoming frame: Supabase's default broadcast payload limit is 256 KB. */
-const MAX_FRAME_BYTES = 256 * 1024;
+/**
+ * Largest incoming message, fragments included: Supabase Realtime's broadcast payload
+ * limit on its Free plan (256 KB), so a client that works against Supabase works here.
+ * ws refuses a bigger message as soon as its length header arrives, before buffering it,
+ * and closes that socket with 1009 ("message too big"); other sockets are untouched.
+ */
+export const MAX_FRAME_BYTES = 256 * 1024;
 /** realtime-js heartbeats every 25 s; 60 s of silence is two missed beats plus slack. */
 const IDLE_TIMEOUT_MS = 60_000;
 const IDLE_SWEEP_MS = 15_000;

@@ -6,7 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 
-/** A primary-key column; `hashed`: the trigger sends md5(value::text) instead of the value (no PHI in payloads). */
+/**
+ * A primary-key column; `hashed`: the visibility read compares it as md5(value::text).
+ * (Migration 1400's trigger sent such keys in NOTIFY payloads; since migrations 1500 and
+ * 2200 every payload carries version ids only, and keys are computed from the stored
+ * versions inside the gateway.)
+ */
 export interface KeyColumn {
   name: string;
   /** The array cast for the read parameter; from this fixed list only. */
@@ -31,8 +36,9 @@ const uuidKey = (name: string): KeyColumn => ({ name, cast: 'uuid[]', hashed: fa
 
 /**
  * The tables in `supabase_realtime` (migrations 0300, 0900, 1000) and their primary
- * keys, as the migration 1400 trigger sends them. A table published later needs a
- * line here as well as its trigger (the migration creates triggers at migration time).
+ * keys (an INSERT or UPDATE is looked up by them; old_record carries them). A table
+ * published later needs a line here as well as its trigger (the migration creates
+ * triggers at migration time).
  */
 export const PUBLISHED_TABLES: ReadonlyMap<string, PublishedTable> = new Map(
   (
@@ -58,14 +64,15 @@ export interface ChangeNotice {
   type: ChangeType;
   /** When the statement ran (the trigger's clock; the commit follows within the transaction). */
   timestamp: string;
-  /** DELETE: one entry per row, primary-key values as text in `table.key` order (hashed ones as md5). */
-  keys: string[][];
-  /** INSERT and UPDATE: ids of the rows as written, in private.realtime_row_versions (migration 1500). */
+  /**
+   * Ids of the rows in private.realtime_row_versions: as written (INSERT, UPDATE;
+   * migration 1500) or as they were when deleted (DELETE; migration 2200).
+   */
   versionIds: string[];
 }
 
-/** Most keys or versions one notice may carry: the trigger sends ≤ 300; more means a forged or broken payload. */
-export const MAX_KEYS_PER_NOTICE = 500;
+/** Most versions one notice may carry: the trigger sends ≤ 300; more means a forged or broken payload. */
+export const MAX_VERSIONS_PER_NOTICE = 500;
 
 /** The trigger's payload, validated; undefined for anything else (a foreign or malformed notify). */
 export function parseNotice(payload: unknown): ChangeNotice | undefined {
@@ -78,23 +85,16 @@ export function parseNotice(payload: unknown): ChangeNotice | undefined {
     }
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { s, t, op, ts, k, v } = value as Record<string, unknown>;
+  const { s, t, op, ts, v } = value as Record<string, unknown>;
   if (typeof s !== 'string' || typeof t !== 'string' || typeof ts !== 'string') return undefined;
   const table = PUBLISHED_TABLES.get(`${s}.${t}`);
   if (!table) return undefined;
   if (op !== 'INSERT' && op !== 'UPDATE' && op !== 'DELETE') return undefined;
-  if (op !== 'DELETE') {
-    if (!Array.isArray(v) || v.length > MAX_KEYS_PER_NOTICE) return undefined;
-    if (!v.every((id) => Number.isSafeInteger(id) && (id as number) > 0)) return undefined;
-    return { table, type: op, timestamp: ts, keys: [], versionIds: v.map(String) };
-  }
-  if (!Array.isArray(k) || k.length > MAX_KEYS_PER_NOTICE) return undefined;
-  const keys: string[][] = [];
-  for (const key of k) {
-    if (!Array.isArray(key) || key.length !== table.key.length || !key.every((x) => typeof x === 'string')) return undefined;
-    keys.push(key as string[]);
-  }
-  return { table, type: op, timestamp: ts, keys, versionIds: [] };
+  // A DELETE carrying keys (`k`, migrations 1400/1500) is refused: it could only be
+  // delivered unchecked.
+  if (!Array.isArray(v) || v.length > MAX_VERSIONS_PER_NOTICE) return undefined;
+  if (!v.every((id) => Number.isSafeInteger(id) && (id as number) > 0)) return undefined;
+  return { table, type: op, timestamp: ts, versionIds: v.map(String) };
 }
 
 /**
@@ -141,19 +141,10 @@ export function readStatement(table: PublishedTable, keys: string[][], what: 'ro
   return { sql: `select ${select} from ${from} where (${exprs.join(', ')}) in (select * from unnest(${casts.join(', ')}))`, params };
 }
 
-/** The primary key of a read row (real values, for UPDATE's old_record). */
+/** The primary key of a row version (real values: old_record of an UPDATE or a DELETE). */
 export function primaryKeyOf(table: PublishedTable, row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const col of table.key) out[col.name] = row[col.name];
-  return out;
-}
-
-/** The primary key a DELETE can carry: hashed columns are unknown to us and left out. */
-export function deletedKeyOf(table: PublishedTable, key: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  table.key.forEach((col, i) => {
-    if (!col.hashed) out[col.name] = key[i];
-  });
   return out;
 }
 

@@ -16,6 +16,12 @@ export interface RowVersions {
   committedAt: Map<string, string>;
   /** Per profile of those rows: the users with live access to it (private.profile_access). */
   usersByProfile: Map<string, Set<string>>;
+  /**
+   * The rows of DELETEs as stored (jsonb text), by version id: their access check
+   * evaluates the policies on exactly these values (`records` went through JSON.parse,
+   * where a number beyond a double's precision would round).
+   */
+  deletedText: Map<string, string>;
 }
 
 /**
@@ -23,13 +29,13 @@ export interface RowVersions {
  * see each of their profiles. The candidates only narrow which claims sets are read as;
  * the read as each subscriber still decides what is delivered.
  */
-export async function readRowVersions(pool: pg.Pool, ids: string[]): Promise<RowVersions> {
+export async function readRowVersions(pool: pg.Pool, ids: string[], deletedIds: string[] = []): Promise<RowVersions> {
   const { rows } = await pool.query<{
-    versions: { id: string; record: Record<string, unknown>; committed_at: string | null }[];
+    versions: { id: string; record: Record<string, unknown>; committed_at: string | null; text: string | null }[];
     access: Record<string, string[]>;
   }>(
     `with v as (
-       select v.id, v.profile_id, v.record,
+       select v.id, v.profile_id, v.record, case when v.id = any($2::bigint[]) then v.record::text end as text,
               -- Supabase sends the commit's time; without track_commit_timestamp the caller
               -- falls back to the statement's (pg_xact_commit_timestamp would raise).
               case when current_setting('track_commit_timestamp') = 'on'
@@ -37,20 +43,21 @@ export async function readRowVersions(pool: pg.Pool, ids: string[]): Promise<Row
               end as committed_at
        from private.realtime_row_versions v where v.id = any($1::bigint[])
      )
-     select coalesce((select json_agg(json_build_object('id', v.id::text, 'record', v.record, 'committed_at', v.committed_at)) from v), '[]') as versions,
+     select coalesce((select json_agg(json_build_object('id', v.id::text, 'record', v.record, 'committed_at', v.committed_at, 'text', v.text)) from v), '[]') as versions,
             coalesce((select json_object_agg(p.profile_id, p.users)
                       from (select a.profile_id, json_agg(distinct a.user_id) as users
                             from private.profile_access a
                             where a.profile_id in (select v.profile_id from v)
                               and (a.expires_at is null or a.expires_at > now())
                             group by a.profile_id) p), '{}') as access`,
-    [ids],
+    [ids, deletedIds],
   );
   const row = rows[0]!;
   return {
     records: new Map(row.versions.map((v) => [v.id, v.record])),
     committedAt: new Map(row.versions.flatMap((v): [string, string][] => (v.committed_at ? [[v.id, v.committed_at]] : []))),
     usersByProfile: new Map(Object.entries(row.access).map(([profile, users]) => [profile, new Set(users)])),
+    deletedText: new Map(row.versions.flatMap((v): [string, string][] => (v.text === null ? [] : [[v.id, v.text]]))),
   };
 }
 

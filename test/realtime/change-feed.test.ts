@@ -27,10 +27,13 @@ test('with no fresh gateway heartbeat, writes send no NOTIFY', async (ctx) => {
     const [versionId] = sent[0]!.v as number[];
     const kept = (await db.pool.query(`select profile_id, record ->> 'id' as id from private.realtime_row_versions where id = $1::bigint`, [versionId])).rows;
     assert.equal(kept, [{ profile_id: ctx.profileA, id }]);
-    // A DELETE sends the key only (the row is gone; nothing is kept).
+    // A DELETE keeps the row as it was, with its profile, and sends its version id: no key.
     await db.pool.query(`delete from public.documents where id = $1::uuid`, [id]);
     const deleted = (await heardBefore(ctx)).map((p) => JSON.parse(p) as Record<string, unknown>);
-    assert.equal(deleted.map((d) => [d.op, d.k]), [['DELETE', [[id]]]]);
+    assert.equal(deleted.map((d) => [d.op, Object.keys(d).sort()]), [['DELETE', ['op', 's', 't', 'ts', 'v']]]);
+    const [deletedVersion] = deleted[0]!.v as number[];
+    const old = (await db.pool.query(`select profile_id, record ->> 'id' as id from private.realtime_row_versions where id = $1::bigint`, [deletedVersion])).rows;
+    assert.equal(old, [{ profile_id: ctx.profileA, id }]);
   } finally {
     await db.pool.query('delete from private.realtime_gateways');
   }
@@ -114,14 +117,15 @@ test('filter evaluation by column type', () => {
   assert.ok(!matchesFilter('garbage', row, types));
 });
 
-test('UPDATE carries the new row and the primary key as old_record; DELETE the primary key only', async (ctx) => {
+test('UPDATE carries the new row and the primary key as old_record; DELETE the primary key only, its filters matched on the row as it was', async (ctx) => {
   await ctx.feed.start();
   const id = await createDocument(ctx.db.pool, ctx.profileA, ctx.userA);
   const sub = fakeSub(ctx.userA, [
     { id: 1, table: 'documents', event: 'UPDATE' },
     { id: 2, table: 'documents', event: 'DELETE' },
     { id: 3, table: 'documents', event: 'DELETE', filter: `id=eq.${id}` },
-    { id: 4, table: 'documents', event: 'DELETE', filter: `profile_id=eq.${ctx.profileA}` }, // not a key: no DELETE
+    { id: 4, table: 'documents', event: 'DELETE', filter: `profile_id=eq.${ctx.profileA}` },
+    { id: 5, table: 'documents', event: 'DELETE', filter: `file_name=eq.report.pdf` }, // the old name, not the row's last
   ]);
   const b = fakeSub(ctx.userB, [{ id: 1, table: 'documents', event: 'UPDATE' }]);
   ctx.registry.add(sub);
@@ -136,9 +140,10 @@ test('UPDATE carries the new row and the primary key as old_record; DELETE the p
   await until(() => sub.got.length === 2);
   const del = sub.got[1]!;
   assert.is(del.data.type, 'DELETE');
-  assert.equal(del.bindingIds, [2, 3]);
+  assert.equal(del.bindingIds, [2, 3, 4]);
   assert.equal(del.data.record, {});
   assert.equal(del.data.old_record, { id });
+  assert.is(new Map(del.data.columns.map((c) => [c.name, c.type])).get('id'), 'uuid');
   assert.is(b.got.length, 0);
 });
 
@@ -203,7 +208,9 @@ test('a 1,000-row statement is chunked under the 8000-byte limit and every row i
   assert.ok(payloads.every((p) => !p.toLowerCase().includes('glucose')));
   await ctx.db.pool.query(`delete from public.journey_lab_series where profile_id = $1::uuid`, [ctx.profileA]);
   await until(() => series.got.length === 2);
-  assert.equal(series.got[1]!.data.old_record, { profile_id: ctx.profileA });
+  // The owner may read the series, so its whole key goes out; the payload still names no analyte.
+  assert.equal(series.got[1]!.data.old_record, { profile_id: ctx.profileA, series_key: 'name:glucose' });
+  assert.ok((await heardBefore(ctx)).every((p) => !p.toLowerCase().includes('glucose')));
 });
 
 test('stop and start again: no crash, the heartbeat row goes and comes back, delivery resumes', async (ctx) => {

@@ -14,7 +14,8 @@ import { listen } from '../../src/http/server.js';
 import { mintToken } from '../../src/http/auth/tokens.js';
 import type { AuthSettings } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { createRealtimeGateway, type RealtimeGateway } from '../../src/realtime/gateway.js';
+import { MAX_CHANNELS_PER_SOCKET } from '../../src/realtime/connection.js';
+import { createRealtimeGateway, MAX_FRAME_BYTES, type RealtimeGateway } from '../../src/realtime/gateway.js';
 import { encodeBinaryPush } from '../../src/realtime/frames.js';
 import { SubscriptionRegistry, type PostgresChangesData } from '../../src/realtime/registry.js';
 
@@ -271,6 +272,55 @@ test('a slow client that never reads is dropped without stalling the others', as
   const before = received.length;
   ctx.registry.forTable('public', 'documents')[0]!.deliver(change(randomUUID(), randomUUID()), [ctx.registry.forTable('public', 'documents')[0]!.bindings[0]!.id]);
   await until(() => received.length > before);
+});
+
+test(`a socket may join ${MAX_CHANNELS_PER_SOCKET} channels: one more gets an error reply and registers nothing`, async (ctx) => {
+  const { ws, frames } = await raw(ctx);
+  type Reply = [unknown, string, string, string, { status: string; response: { reason?: string } }];
+  const reply = (ref: string) => frames.find((f) => Array.isArray(f) && f[1] === ref && f[3] === 'phx_reply') as Reply | undefined;
+  const join = (ref: string, topic: string) =>
+    ws.send(JSON.stringify([ref, ref, `realtime:${topic}`, 'phx_join', { config: { postgres_changes: [{ event: '*', schema: 'public', table: 'documents' }] } }]));
+  for (let i = 1; i <= MAX_CHANNELS_PER_SOCKET; i++) join(String(i), `c${i}`);
+  await until(() => reply(String(MAX_CHANNELS_PER_SOCKET)));
+  assert.ok(Array.from({ length: MAX_CHANNELS_PER_SOCKET }, (_, i) => reply(String(i + 1))?.[4].status).every((s) => s === 'ok'));
+  assert.is(ctx.registry.size(), MAX_CHANNELS_PER_SOCKET);
+
+  join('over', 'one-too-many');
+  const refused = await until(() => reply('over'));
+  assert.is(refused[4].status, 'error');
+  assert.match(refused[4].response.reason ?? '', /too many channels: at most 100 per connection/);
+  assert.is(ctx.registry.size(), MAX_CHANNELS_PER_SOCKET, 'nothing registered');
+  // A broadcast to the refused topic is answered as for a topic never joined.
+  ws.send(JSON.stringify(['over', 'b1', 'realtime:one-too-many', 'broadcast', { type: 'broadcast', event: 'x', payload: {} }]));
+  assert.is((await until(() => frames.find((f) => Array.isArray(f) && f[1] === 'b1') as Reply | undefined))[4].response.reason, 'unmatched topic');
+
+  // Rejoining a joined topic replaces it (not a new channel); after a leave there is room again.
+  join('again', 'c1');
+  assert.is((await until(() => reply('again')))[4].status, 'ok');
+  ws.send(JSON.stringify(['1', 'leave', 'realtime:c1', 'phx_leave', {}]));
+  await until(() => reply('leave'));
+  join('room', 'new-one');
+  assert.is((await until(() => reply('room')))[4].status, 'ok');
+  assert.is(ctx.registry.size(), MAX_CHANNELS_PER_SOCKET);
+  assert.is(ws.readyState, WebSocket.OPEN);
+});
+
+test(`a message over ${MAX_FRAME_BYTES / 1024} KiB closes only its socket, with 1009; the others carry on`, async (ctx) => {
+  const big = await raw(ctx);
+  const other = await raw(ctx);
+  big.ws.send(JSON.stringify(['1', '1', 'realtime:big', 'phx_join', { config: { postgres_changes: [{ event: '*', schema: 'public', table: 'documents' }] } }]));
+  await until(() => big.frames.length >= 1 && ctx.registry.size() === 1);
+  const closed = new Promise<number>((resolve) => big.ws.once('close', (code) => resolve(code)));
+  // Exactly at the limit is still a message (an unknown topic: an error reply, not a close).
+  const atLimit = JSON.stringify([null, 'fits', 'realtime:nowhere', 'bogus', { pad: '' }]);
+  big.ws.send(atLimit.replace('"pad":""', `"pad":"${'x'.repeat(MAX_FRAME_BYTES - Buffer.byteLength(atLimit))}"`));
+  await until(() => big.frames.some((f) => Array.isArray(f) && f[1] === 'fits'));
+  big.ws.send(JSON.stringify([null, 'huge', 'realtime:big', 'broadcast', { event: 'x', payload: 'x'.repeat(MAX_FRAME_BYTES) }]));
+  assert.is(await closed, 1009);
+  await until(() => ctx.registry.size() === 0 && ctx.gateway.sockets() === 1);
+  other.ws.send(JSON.stringify([null, 'hb', 'phoenix', 'heartbeat', {}]));
+  await until(() => other.frames.some((f) => Array.isArray(f) && f[1] === 'hb'));
+  assert.is(other.ws.readyState, WebSocket.OPEN);
 });
 
 test.run();
