@@ -1,0 +1,150 @@
+/**
+ * Hostile uploads through the real pipeline: `npm run worker`'s own entry point
+ * (src/worker.ts, local OCR and extraction) in a child process, its memory read from
+ * /proc. Each document must fail at once with its reason code, its job must not be
+ * retried, a good document must still be read, and the process's peak RSS (VmHWM)
+ * must stay under 1 GB.
+ *
+ * Before the bounds, this set took the worker past 4 GB (the 20000² PDF image alone
+ * reached 5.8 GB in the issue). So that a regression fails fast instead of taking
+ * the shared machine's memory, the child is killed once its RSS passes 1.5 GB.
+ */
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PROCESS_DOCUMENT } from '../../src/consumers/documents/process-document.js';
+import { enqueue } from '../../src/events/queue/enqueue.js';
+import { LocalStorage } from '../../src/providers/storage/local-storage.js';
+import { sha256Hex } from '../../src/providers/storage/verified-read.js';
+import { sampleLabReport, toPdf } from '../fixtures/documents.js';
+import { jpegBomb, pdfGiantPage, pdfImageBomb, pdfJpegSizeMismatch, pdfSoftMaskBomb, pngBomb, tiffBomb, webpBomb } from '../fixtures/hostile.js';
+import { config } from '../helpers/database.js';
+import { createProfile, createUser } from '../helpers/fixtures.js';
+import { databaseSuite, until } from '../helpers/suite.js';
+
+const PEAK_RSS_LIMIT_MB = 1024;
+const KILL_AT_MB = 1536;
+
+const test = databaseSuite<{ child?: ChildProcess; storageDir: string }>('hostile documents in a worker process');
+
+test.before(async (ctx) => {
+  ctx.storageDir = await mkdtemp(path.join(tmpdir(), 'guardian-hostile-'));
+});
+
+test.after(async (ctx) => {
+  const child = ctx.child;
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+  await rm(ctx.storageDir, { recursive: true, force: true });
+});
+
+/** kB figures of /proc/<pid>/status in MB; undefined once the process is gone. */
+function memoryMb(pid: number): { rss: number; peak: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+test('bombs in PNG, TIFF, WebP, JPEG and PDF, and a giant page: a reason code each, no retries, peak RSS under 1 GB', async (ctx) => {
+  const { pool } = ctx.db;
+  const owner = await createUser(pool);
+  const profile = await createProfile(pool, owner);
+  const storage = new LocalStorage(ctx.storageDir);
+  const upload = async (bytes: Uint8Array, fileName: string, mediaType: string) => {
+    const id = randomUUID();
+    const storagePath = `${profile}/${id}/${fileName}`;
+    await storage.put(storagePath, bytes, mediaType);
+    await pool.query(
+      `insert into public.documents (id, profile_id, storage_path, file_name, media_type, size_bytes, sha256, status, uploaded_by)
+       values ($1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text, 'queued', $8::uuid)`,
+      [id, profile, storagePath, fileName, mediaType, bytes.length, sha256Hex(bytes), owner],
+    );
+    const job = await enqueue(pool, PROCESS_DOCUMENT, { document_id: id });
+    return { id, jobId: job.id };
+  };
+
+  const hostile: [code: string, bytes: Uint8Array, name: string, type: string][] = [
+    ['image_too_large', pngBomb(), 'bomb.png', 'image/png'],
+    ['image_too_large', tiffBomb(), 'bomb.tif', 'image/tiff'],
+    ['image_too_large', webpBomb(), 'bomb.webp', 'image/webp'],
+    ['image_too_large', jpegBomb(), 'bomb.jpg', 'image/jpeg'],
+    ['image_too_large', await pdfImageBomb(), 'image-bomb.pdf', 'application/pdf'],
+    ['image_too_large', await pdfSoftMaskBomb(), 'soft-mask-bomb.pdf', 'application/pdf'],
+    ['image_too_large', await pdfJpegSizeMismatch(), 'jpeg-size-mismatch.pdf', 'application/pdf'],
+    ['page_too_large', await pdfGiantPage(), 'giant-page.pdf', 'application/pdf'],
+  ];
+  const uploads: { code: string; name: string; id: string; jobId: string }[] = [];
+  for (const [code, bytes, name, type] of hostile) uploads.push({ code, name, ...(await upload(bytes, name, type)) });
+  const good = await upload(await toPdf(sampleLabReport()), 'labs.pdf', 'application/pdf');
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: ctx.db.url,
+    STORAGE_DIR: ctx.storageDir,
+    OCR_PROVIDER: 'local',
+    EXTRACTION_PROVIDER: 'local',
+    LOG_LEVEL: 'warn',
+    JOB_POLL_INTERVAL_MS: '200',
+    JOB_COMPLETED_RETENTION_HOURS: '24',
+  };
+  for (const key of ['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY']) delete env[key];
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(config.projectRoot, 'src', 'worker.ts')], {
+    cwd: config.projectRoot,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  ctx.child = child;
+  let peak = 0;
+  let killed = false;
+  const watch = setInterval(() => {
+    const memory = memoryMb(child.pid!);
+    if (!memory) return;
+    // A process being reaped has no memory lines left: NaN, skipped.
+    if (memory.peak >= 0) peak = Math.max(peak, memory.peak);
+    if (memory.rss > KILL_AT_MB) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
+  }, 20);
+  const ids = [...uploads.map((u) => u.id), good.id];
+  const jobIds = [...uploads.map((u) => u.jobId), good.jobId];
+  let outcome: 'settled' | 'exited';
+  try {
+    outcome = await until(async () => {
+      // A dead worker ends the wait at once (until() would retry a thrown error).
+      if (child.exitCode !== null || child.signalCode !== null) return 'exited' as const;
+      const docs = await pool.query(`select count(*)::int as n from public.documents where id = any($1::uuid[]) and status in ('processed', 'failed')`, [ids]);
+      const jobs = await pool.query(`select count(*)::int as n from public.job_queue where id = any($1::uuid[]) and status in ('completed', 'failed')`, [jobIds]);
+      return docs.rows[0].n === ids.length && jobs.rows[0].n === ids.length ? ('settled' as const) : undefined;
+    }, 60_000);
+    peak = Math.max(peak, memoryMb(child.pid!)?.peak ?? 0);
+  } finally {
+    clearInterval(watch);
+  }
+  if (outcome === 'exited') {
+    assert.unreachable(killed ? `the worker passed ${KILL_AT_MB} MB and was killed (peak RSS ≥ ${Math.round(peak)} MB)` : `the worker exited (${child.exitCode ?? child.signalCode})`);
+  }
+
+  for (const u of uploads) {
+    const doc = (await pool.query('select status, error_code, error from public.documents where id = $1::uuid', [u.id])).rows[0];
+    assert.equal({ status: doc.status, error_code: doc.error_code }, { status: 'failed', error_code: u.code }, u.name);
+    assert.ok(!doc.error.includes(u.name), 'the message carries sizes, not the document');
+    const job = (await pool.query('select status, retry_count from public.job_queue where id = $1::uuid', [u.jobId])).rows[0];
+    assert.equal(job, { status: 'failed', retry_count: 1 }, `${u.name} is not retried`);
+  }
+  assert.is((await pool.query('select status from public.documents where id = $1::uuid', [good.id])).rows[0].status, 'processed');
+  assert.ok(peak > 0, 'the peak was read');
+  assert.ok(peak <= PEAK_RSS_LIMIT_MB, `the worker's peak RSS was ${Math.round(peak)} MB; the bound is ${PEAK_RSS_LIMIT_MB} MB`);
+});
+
+test.run();
