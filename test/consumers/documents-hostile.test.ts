@@ -10,9 +10,7 @@
  * the shared machine's memory, the child is killed once its RSS passes 1.5 GB.
  */
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,39 +19,25 @@ import { enqueue } from '../../src/events/queue/enqueue.js';
 import { LocalStorage } from '../../src/providers/storage/local-storage.js';
 import { sha256Hex } from '../../src/providers/storage/verified-read.js';
 import { sampleLabReport, toPdf } from '../fixtures/documents.js';
-import { jpegBomb, pdfGiantPage, pdfImageBomb, pdfJpegSizeMismatch, pdfSoftMaskBomb, pngBomb, tiffBomb, webpBomb } from '../fixtures/hostile.js';
+import { hostileSet } from '../fixtures/hostile.js';
 import { config } from '../helpers/database.js';
 import { createProfile, createUser } from '../helpers/fixtures.js';
 import { databaseSuite, until } from '../helpers/suite.js';
+import { startWatchedWorker, type WatchedWorker } from '../helpers/watched-worker.js';
 
 const PEAK_RSS_LIMIT_MB = 1024;
 const KILL_AT_MB = 1536;
 
-const test = databaseSuite<{ child?: ChildProcess; storageDir: string }>('hostile documents in a worker process');
+const test = databaseSuite<{ worker?: WatchedWorker; storageDir: string }>('hostile documents in a worker process');
 
 test.before(async (ctx) => {
   ctx.storageDir = await mkdtemp(path.join(tmpdir(), 'guardian-hostile-'));
 });
 
 test.after(async (ctx) => {
-  const child = ctx.child;
-  if (child && child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
-  }
+  await ctx.worker?.stop(1000);
   await rm(ctx.storageDir, { recursive: true, force: true });
 });
-
-/** kB figures of /proc/<pid>/status in MB; undefined once the process is gone. */
-function memoryMb(pid: number): { rss: number; peak: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-  } catch {
-    return undefined;
-  }
-}
 
 test('bombs in PNG, TIFF, WebP, JPEG and PDF, and a giant page: a reason code each, no retries, peak RSS under 1 GB', async (ctx) => {
   const { pool } = ctx.db;
@@ -73,18 +57,8 @@ test('bombs in PNG, TIFF, WebP, JPEG and PDF, and a giant page: a reason code ea
     return { id, jobId: job.id };
   };
 
-  const hostile: [code: string, bytes: Uint8Array, name: string, type: string][] = [
-    ['image_too_large', pngBomb(), 'bomb.png', 'image/png'],
-    ['image_too_large', tiffBomb(), 'bomb.tif', 'image/tiff'],
-    ['image_too_large', webpBomb(), 'bomb.webp', 'image/webp'],
-    ['image_too_large', jpegBomb(), 'bomb.jpg', 'image/jpeg'],
-    ['image_too_large', await pdfImageBomb(), 'image-bomb.pdf', 'application/pdf'],
-    ['image_too_large', await pdfSoftMaskBomb(), 'soft-mask-bomb.pdf', 'application/pdf'],
-    ['image_too_large', await pdfJpegSizeMismatch(), 'jpeg-size-mismatch.pdf', 'application/pdf'],
-    ['page_too_large', await pdfGiantPage(), 'giant-page.pdf', 'application/pdf'],
-  ];
   const uploads: { code: string; name: string; id: string; jobId: string }[] = [];
-  for (const [code, bytes, name, type] of hostile) uploads.push({ code, name, ...(await upload(bytes, name, type)) });
+  for (const file of await hostileSet()) uploads.push({ code: file.code, name: file.name, ...(await upload(file.bytes, file.name, file.mediaType)) });
   const good = await upload(await toPdf(sampleLabReport()), 'labs.pdf', 'application/pdf');
 
   const env: NodeJS.ProcessEnv = {
@@ -98,42 +72,22 @@ test('bombs in PNG, TIFF, WebP, JPEG and PDF, and a giant page: a reason code ea
     JOB_COMPLETED_RETENTION_HOURS: '24',
   };
   for (const key of ['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY']) delete env[key];
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(config.projectRoot, 'src', 'worker.ts')], {
-    cwd: config.projectRoot,
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  ctx.child = child;
-  let peak = 0;
-  let killed = false;
-  const watch = setInterval(() => {
-    const memory = memoryMb(child.pid!);
-    if (!memory) return;
-    // A process being reaped has no memory lines left: NaN, skipped.
-    if (memory.peak >= 0) peak = Math.max(peak, memory.peak);
-    if (memory.rss > KILL_AT_MB) {
-      killed = true;
-      child.kill('SIGKILL');
-    }
-  }, 20);
+  const worker = (ctx.worker = startWatchedWorker({ projectRoot: config.projectRoot, env, killAtMb: KILL_AT_MB }));
+
   const ids = [...uploads.map((u) => u.id), good.id];
   const jobIds = [...uploads.map((u) => u.jobId), good.jobId];
-  let outcome: 'settled' | 'exited';
-  try {
-    outcome = await until(async () => {
-      // A dead worker ends the wait at once (until() would retry a thrown error).
-      if (child.exitCode !== null || child.signalCode !== null) return 'exited' as const;
-      const docs = await pool.query(`select count(*)::int as n from public.documents where id = any($1::uuid[]) and status in ('processed', 'failed')`, [ids]);
-      const jobs = await pool.query(`select count(*)::int as n from public.job_queue where id = any($1::uuid[]) and status in ('completed', 'failed')`, [jobIds]);
-      return docs.rows[0].n === ids.length && jobs.rows[0].n === ids.length ? ('settled' as const) : undefined;
-    }, 60_000);
-    peak = Math.max(peak, memoryMb(child.pid!)?.peak ?? 0);
-  } finally {
-    clearInterval(watch);
-  }
+  const outcome = await until(async () => {
+    // A dead worker ends the wait at once (until() would retry a thrown error).
+    if (worker.exited()) return 'exited' as const;
+    const docs = await pool.query(`select count(*)::int as n from public.documents where id = any($1::uuid[]) and status in ('processed', 'failed')`, [ids]);
+    const jobs = await pool.query(`select count(*)::int as n from public.job_queue where id = any($1::uuid[]) and status in ('completed', 'failed')`, [jobIds]);
+    return docs.rows[0].n === ids.length && jobs.rows[0].n === ids.length ? ('settled' as const) : undefined;
+  }, 60_000);
   if (outcome === 'exited') {
-    assert.unreachable(killed ? `the worker passed ${KILL_AT_MB} MB and was killed (peak RSS ≥ ${Math.round(peak)} MB)` : `the worker exited (${child.exitCode ?? child.signalCode})`);
+    const why = worker.killedForMemory() ? `passed ${KILL_AT_MB} MB and was killed` : `exited (${worker.child.exitCode ?? worker.child.signalCode})`;
+    assert.unreachable(`the worker ${why}; peak RSS ≥ ${Math.round(worker.peakMb())} MB`);
   }
+  const peak = await worker.stop();
 
   for (const u of uploads) {
     const doc = (await pool.query('select status, error_code, error from public.documents where id = $1::uuid', [u.id])).rows[0];
