@@ -2,8 +2,9 @@
  * Hostile uploads through the real pipeline: `npm run worker`'s own entry point
  * (src/worker.ts, local OCR and extraction) in a child process, its memory read from
  * /proc. Each document must fail at once with its reason code, its job must not be
- * retried, a good document must still be read, and the process's peak RSS (VmHWM)
- * must stay under 1 GB.
+ * retried, good documents must still be read (one carries a 2 GB object-stream
+ * bomb that nothing should inflate), and the process's peak RSS (VmHWM) must stay
+ * under 1 GB.
  *
  * Before the bounds, this set took the worker past 4 GB (the 20000² PDF image alone
  * reached 5.8 GB in the issue). So that a regression fails fast instead of taking
@@ -19,7 +20,7 @@ import { enqueue } from '../../src/events/queue/enqueue.js';
 import { LocalStorage } from '../../src/providers/storage/local-storage.js';
 import { sha256Hex } from '../../src/providers/storage/verified-read.js';
 import { sampleLabReport, toPdf } from '../fixtures/documents.js';
-import { hostileSet } from '../fixtures/hostile.js';
+import { hostileSet, pdfWithObjectStreamBomb } from '../fixtures/hostile.js';
 import { config } from '../helpers/database.js';
 import { createProfile, createUser } from '../helpers/fixtures.js';
 import { databaseSuite, until } from '../helpers/suite.js';
@@ -60,6 +61,8 @@ test('bombs in PNG, TIFF, WebP, JPEG and PDF, and a giant page: a reason code ea
   const uploads: { code: string; name: string; id: string; jobId: string }[] = [];
   for (const file of await hostileSet()) uploads.push({ code: file.code, name: file.name, ...(await upload(file.bytes, file.name, file.mediaType)) });
   const good = await upload(await toPdf(sampleLabReport()), 'labs.pdf', 'application/pdf');
+  // Read normally: the 2 GB object stream it carries is never inflated (pdf.js does not read it, nor may the image scan).
+  const carrier = await upload(await pdfWithObjectStreamBomb(await toPdf(sampleLabReport())), 'labs-object-stream-bomb.pdf', 'application/pdf');
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -74,8 +77,8 @@ test('bombs in PNG, TIFF, WebP, JPEG and PDF, and a giant page: a reason code ea
   for (const key of ['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY']) delete env[key];
   const worker = (ctx.worker = startWatchedWorker({ projectRoot: config.projectRoot, env, killAtMb: KILL_AT_MB }));
 
-  const ids = [...uploads.map((u) => u.id), good.id];
-  const jobIds = [...uploads.map((u) => u.jobId), good.jobId];
+  const ids = [...uploads.map((u) => u.id), good.id, carrier.id];
+  const jobIds = [...uploads.map((u) => u.jobId), good.jobId, carrier.jobId];
   const outcome = await until(async () => {
     // A dead worker ends the wait at once (until() would retry a thrown error).
     if (worker.exited()) return 'exited' as const;
@@ -96,7 +99,9 @@ test('bombs in PNG, TIFF, WebP, JPEG and PDF, and a giant page: a reason code ea
     const job = (await pool.query('select status, retry_count from public.job_queue where id = $1::uuid', [u.jobId])).rows[0];
     assert.equal(job, { status: 'failed', retry_count: 1 }, `${u.name} is not retried`);
   }
-  assert.is((await pool.query('select status from public.documents where id = $1::uuid', [good.id])).rows[0].status, 'processed');
+  for (const { id } of [good, carrier]) {
+    assert.is((await pool.query('select status from public.documents where id = $1::uuid', [id])).rows[0].status, 'processed');
+  }
   assert.ok(peak > 0, 'the peak was read');
   assert.ok(peak <= PEAK_RSS_LIMIT_MB, `the worker's peak RSS was ${Math.round(peak)} MB; the bound is ${PEAK_RSS_LIMIT_MB} MB`);
 });

@@ -16,8 +16,15 @@
  * draws: resources can be inherited and nested, and an unused giant image in an
  * upload is no loss to refuse.
  *
- * pdf-lib's parser reads the objects without decoding any stream but object
- * streams, which pdf.js decodes as well.
+ * pdf-lib's parser reads the objects without decoding any image. It would decode
+ * every object stream and cross-reference stream in full, where pdf.js decodes only
+ * what it reads: a flate bomb in an object stream nothing refers to would then be
+ * inflated by this scan alone. So the scan parses a private copy in which those two
+ * type names are renamed (hideDecodedStreams): pdf-lib keeps them as plain streams.
+ * Image XObjects are streams, and streams never live inside object streams, so no
+ * image is hidden by this; only an indirect Width/Height stored in an object stream
+ * goes unread (pdf.js's maxImageSize still applies to it). pdf-lib warns on stderr
+ * when it skips an object it cannot parse (positions and object numbers, no content).
  */
 import { PDFArray, PDFName, PDFNumber, PDFParser, PDFRawStream, type PDFDict } from 'pdf-lib';
 import { PermanentJobError } from '../../events/queue/job.js';
@@ -35,11 +42,22 @@ const CODEC_TYPES = new Map([
 /** Objects parsed between yields to the event loop, so a large file does not hold up heartbeats. */
 const OBJECTS_PER_TICK = 1000;
 
+/** A PDF name token spelling `word`, each character as itself or as a #xx escape (as pdf-lib decodes them). */
+const nameToken = (word: string) => `/${[...word].map((c) => `(?:${c}|#${c.charCodeAt(0).toString(16)})`).join('')}`;
+// Case-insensitive: renaming a few names pdf-lib would not have taken for these types costs nothing.
+const DECODED_STREAM_TYPES = new RegExp(`${nameToken('ObjStm')}|${nameToken('XRef')}`, 'gi');
+
+/** A copy of the file where no name reads ObjStm or XRef (same length, so every offset stays). */
+function hideDecodedStreams(bytes: Uint8Array): Uint8Array {
+  const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return Buffer.from(latin1.replace(DECODED_STREAM_TYPES, (name) => `/${'x'.repeat(name.length - 1)}`), 'latin1');
+}
+
 /** Throws `image_too_large` for the first image over the bounds; `pdf_corrupt` if the objects cannot be read. */
 export async function checkPdfImages(bytes: Uint8Array): Promise<void> {
   let objects;
   try {
-    const parser = PDFParser.forBytesWithOptions(bytes, OBJECTS_PER_TICK, false, false);
+    const parser = PDFParser.forBytesWithOptions(hideDecodedStreams(bytes), OBJECTS_PER_TICK, false, false);
     objects = (await parser.parseDocument()).enumerateIndirectObjects();
   } catch (error) {
     // pdf.js opened it, but what it holds cannot be sized: refuse rather than decode blind.
