@@ -5,8 +5,12 @@
  *   text   one-page text-layer PDF lab reports, job claim → records committed
  *   image  one-page photo-like PNG of the same reports (tesseract)
  *   load   100 documents enqueued at once, processed by one worker; peak RSS
+ *   hostile  the hostile set (decompression bombs in PNG, TIFF, WebP, JPEG, PDF; a
+ *          14400 pt page) processed by `npm run worker`'s entry point in a child
+ *          process: its peak RSS (VmHWM, goal ≤ 1,024 MB) and how many failed with
+ *          their reason code
  *
- * Last line: {"text_p50_ms", "image_p50_ms", "peak_rss_mb", …}. Not part of `npm test`.
+ * Last line: {"text_p50_ms", "image_p50_ms", "peak_rss_mb", …, "hostile_peak_rss_mb"}. Not part of `npm test`.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -24,11 +28,15 @@ import { terminateTesseract } from '../src/providers/ocr/tesseract.js';
 import { LocalStorage } from '../src/providers/storage/local-storage.js';
 import { sha256Hex } from '../src/providers/storage/verified-read.js';
 import { labelledSet, toPdf, toPng } from '../test/fixtures/documents.js';
+import { hostileSet } from '../test/fixtures/hostile.js';
+import { startWatchedWorker } from '../test/helpers/watched-worker.js';
 import { percentile, round, table, waitFor } from './stats.js';
 import { throwawayDatabase } from './throwaway-database.js';
 
 const SAMPLES = Number(process.argv[2] ?? 20);
 const LOAD = 100;
+/** The hostile worker is killed past this, so a regression cannot take the machine's memory. */
+const HOSTILE_KILL_AT_MB = 3072;
 
 const config = loadConfig();
 // Errors only: dropping the throwaway database at the end ends its connections on purpose.
@@ -125,6 +133,25 @@ try {
   const failed = (await pool.query(`select count(*)::int as n from public.documents where id = any($1::uuid[]) and status = 'failed'`, [loadIds])).rows[0].n as number;
   await worker.stop(1000);
 
+  // Hostile set: its own worker process (the production entry point), so its peak
+  // RSS is that of the process that processed these files and nothing else.
+  const hostile = await hostileSet();
+  const hostileIds: { id: string; code: string }[] = [];
+  for (const f of hostile) hostileIds.push({ id: await upload(f.bytes, f.mediaType, f.name), code: f.code });
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, STORAGE_DIR: storageDir, OCR_PROVIDER: 'local', EXTRACTION_PROVIDER: 'local', LOG_LEVEL: 'error' };
+  for (const key of ['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY']) delete env[key];
+  const hostileWorker = startWatchedWorker({ projectRoot: config.projectRoot, env, killAtMb: HOSTILE_KILL_AT_MB });
+  const hostileStarted = performance.now();
+  for (const { id } of hostileIds) await enqueue(pool, PROCESS_DOCUMENT, { document_id: id });
+  const hostileDone = async () =>
+    (await pool.query(`select 1 from public.documents where id = any($1::uuid[]) and status not in ('processed', 'failed')`, [hostileIds.map((h) => h.id)])).rowCount === 0;
+  await waitFor(async () => hostileWorker.exited() || (await hostileDone()), 50);
+  const hostileSeconds = (performance.now() - hostileStarted) / 1000;
+  const hostileKilled = hostileWorker.killedForMemory();
+  const hostilePeak = await hostileWorker.stop();
+  const codes = (await pool.query<{ id: string; error_code: string | null }>(`select id, error_code from public.documents where id = any($1::uuid[])`, [hostileIds.map((h) => h.id)])).rows;
+  const refused = hostileIds.filter((h) => codes.find((c) => c.id === h.id)?.error_code === h.code).length;
+
   table(
     ['offline providers', 'p50 ms', 'p95 ms', 'n'],
     [
@@ -133,6 +160,10 @@ try {
     ],
   );
   console.log(`\n${LOAD} documents at once: ${round(loadSeconds, 1)} s, ${failed} failed, peak RSS ${round(peakRss / 1048576)} MB`);
+  console.log(
+    `hostile set, ${hostile.length} files in a worker process: ${round(hostileSeconds, 1)} s, ${refused} refused with their reason code, ` +
+      `peak RSS ${round(hostilePeak)} MB${hostileKilled ? ` (killed past ${HOSTILE_KILL_AT_MB} MB)` : ''}`,
+  );
   summary = JSON.stringify({
       text_p50_ms: round(percentile(text, 50)),
       text_p95_ms: round(percentile(text, 95)),
@@ -142,6 +173,9 @@ try {
       load_documents: LOAD,
       load_seconds: round(loadSeconds, 1),
       load_failed: failed,
+      hostile_documents: hostile.length,
+      hostile_refused: refused,
+      hostile_peak_rss_mb: round(hostilePeak),
     });
 } finally {
   clearInterval(sampler);

@@ -12,6 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PermanentJobError } from '../../src/events/queue/job.js';
 import { GoogleVisionOcr, type GoogleVisionOcrOptions } from '../../src/providers/ocr/google-vision.js';
+import { jpegBomb, pdfImageBomb, pngBomb, tiffBomb, webpBomb } from '../fixtures/hostile.js';
 import { inSequence, startStandIn, type StandIn, type StandInHandler, type StandInReply, type StandInRequest } from '../helpers/stand-in-server.js';
 import { rejection } from '../helpers/suite.js';
 
@@ -26,8 +27,9 @@ const credentials = {
   private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   project_id: 'guardian-test',
 };
-// Any bytes will do for an image: the stand-in does not decode them.
-const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4, 5]);
+// Small real images: their headers are sized before anything is sent (the stand-in decodes nothing).
+const png = pngBomb(64, 48); // the bombs' generators at a harmless size
+const tiff = tiffBomb(64, 48);
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 interface FilesRequest {
@@ -137,7 +139,7 @@ test('a 7-page PDF: 2 requests (pages 1-5, 6-7), onPage 7 times in order', async
 test('a multi-page TIFF: the first request leaves pages to Vision, the total comes from its answer', async (context) => {
   context.standIn = await startStandIn(recordedVision);
   const calls: [number, number][] = [];
-  const result = await visionOcr(context).recognize({ bytes: new Uint8Array([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0]), mediaType: 'image/tiff', onPage: (d, t) => void calls.push([d, t]) });
+  const result = await visionOcr(context).recognize({ bytes: tiff, mediaType: 'image/tiff', onPage: (d, t) => void calls.push([d, t]) });
   const bodies = context.standIn.requests.map((r) => r.json<FilesRequest>().requests[0]!);
   assert.equal(bodies.map((b) => b.pages ?? []), [[], [6, 7]]);
   assert.is(bodies[0]!.inputConfig.mimeType, 'image/tiff');
@@ -204,6 +206,25 @@ test('refused before any request: an unsupported type, a PDF over maxPages', asy
   assert.is((unsupported as PermanentJobError).code, 'unsupported_media_type');
   const tooLong = await rejection(ocr.recognize({ bytes: await pdf(7), mediaType: 'application/pdf' }));
   assert.is((tooLong as PermanentJobError).code, 'too_many_pages');
+  assert.is(context.standIn.requests.length, 0);
+});
+
+test('refused before any request, as the local OCR refuses them: images over the pixel bounds, unreadable headers', async (context) => {
+  context.standIn = await startStandIn(recordedVision);
+  const ocr = visionOcr(context);
+  const cases: [string, Uint8Array, string][] = [
+    ['image_too_large', pngBomb(), 'image/png'],
+    ['image_too_large', webpBomb(), 'image/webp'],
+    ['image_too_large', jpegBomb(), 'image/jpeg'],
+    ['image_too_large', tiffBomb(), 'image/tiff'],
+    ['image_too_large', await pdfImageBomb(), 'application/pdf'],
+    ['image_unreadable', png.subarray(0, 12), 'image/png'],
+  ];
+  for (const [code, bytes, mediaType] of cases) {
+    const error = await rejection(ocr.recognize({ bytes, mediaType }));
+    assert.instance(error, PermanentJobError, mediaType);
+    assert.is((error as PermanentJobError).code, code, mediaType);
+  }
   assert.is(context.standIn.requests.length, 0);
 });
 

@@ -16,6 +16,7 @@
  */
 import vision, { type protos } from '@google-cloud/vision';
 import { PermanentJobError } from '../../events/queue/job.js';
+import { checkImageFile } from './image-limits.js';
 import { openPdf } from './pdf.js';
 import type { OcrInput, OcrPage, OcrProvider, OcrResult } from './types.js';
 
@@ -87,6 +88,9 @@ export class GoogleVisionOcr implements OcrProvider {
 
   async recognize(input: OcrInput): Promise<OcrResult> {
     input.signal?.throwIfAborted();
+    // The local OCR's pixel bounds, before anything is sent: a document gets the same
+    // answer from either provider (a PDF's images are checked by openPdf).
+    if (IMAGE_TYPES.has(input.mediaType) || input.mediaType === 'image/tiff') checkImageFile(input.bytes, input.mediaType);
     if (IMAGE_TYPES.has(input.mediaType)) return { pages: [await this.image(input)], engine: this.engine };
     if (FILE_TYPES.has(input.mediaType)) return { pages: await this.file(input), engine: this.engine };
     throw new PermanentJobError('unsupported_media_type', `${input.mediaType} is not a supported document type`);

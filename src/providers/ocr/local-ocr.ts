@@ -1,8 +1,10 @@
 /**
  * The offline OCR: a PDF page's own text layer where it has one (exact, instant),
- * else the page rendered and read by tesseract; images go to tesseract directly.
+ * else the page rendered and read by tesseract; images go to tesseract directly,
+ * once their header shows they are within the pixel bounds (image-limits.ts).
  */
 import { PermanentJobError } from '../../events/queue/job.js';
+import { checkImageFile } from './image-limits.js';
 import { sniffMediaType } from './media-type.js';
 import { openPdf } from './pdf.js';
 import { recognizeImage, TESSERACT_VERSION } from './tesseract.js';
@@ -28,6 +30,8 @@ export class LocalOcr implements OcrProvider {
       if (sniffMediaType(input.bytes) !== input.mediaType) {
         throw new PermanentJobError('image_unreadable', `the file is not a readable ${input.mediaType} image`);
       }
+      // Before tesseract sees it: it would try to hold every pixel the header declares.
+      checkImageFile(input.bytes, input.mediaType);
       const { text, confidence } = await recognizeImage(input.bytes).catch(() => {
         throw new PermanentJobError('image_unreadable', `the ${input.mediaType} image cannot be decoded`);
       });
