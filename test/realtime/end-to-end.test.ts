@@ -13,14 +13,14 @@
  * reached them has by then been decided.
  */
 import * as assert from 'uvu/assert';
-import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import { Worker } from '../../src/events/worker.js';
 import { mintToken } from '../../src/http/auth/tokens.js';
 import { sampleLabReport, toPdf } from '../fixtures/documents.js';
 import { insertRecord } from '../helpers/clinical.js';
 import { createDocument, createProfile, createProvider, createUser, grantAccess } from '../helpers/fixtures.js';
 import { startLiveStack, type LiveStack } from '../helpers/live-stack.js';
+import { realtimeClient, subscribe, type Change } from '../helpers/realtime-client.js';
 import { databaseSuite, until } from '../helpers/suite.js';
 
 interface Ctx {
@@ -31,12 +31,6 @@ interface Ctx {
   worker?: Worker;
 }
 
-interface Change {
-  table: string;
-  eventType: 'INSERT' | 'UPDATE' | 'DELETE';
-  new: Record<string, unknown>;
-  old: Record<string, unknown>;
-}
 
 const WAIT_MS = 30_000;
 
@@ -69,40 +63,10 @@ async function closeClients(ctx: Ctx): Promise<void> {
 }
 
 async function client(ctx: Ctx, vsn: '1.0.0' | '2.0.0', userId: string): Promise<SupabaseClient> {
-  const supabase = createClient(`http://127.0.0.1:${ctx.stack.api.port}`, ctx.anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket as never /* ws's constructor type differs from the DOM one the option names */, vsn },
-  });
+  const token = await mintToken(ctx.stack.auth, { userId, expiresInSeconds: 600 });
+  const supabase = await realtimeClient(`http://127.0.0.1:${ctx.stack.api.port}`, ctx.anonKey, token, vsn);
   ctx.clients.push(supabase);
-  await supabase.realtime.setAuth(await mintToken(ctx.stack.auth, { userId, expiresInSeconds: 600 }));
   return supabase;
-}
-
-/** Subscribes and resolves once joined and the server has confirmed the postgres_changes bindings. */
-async function subscribe(
-  supabase: SupabaseClient,
-  name: string,
-  bindings: { table: string; event?: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; filter?: string }[],
-): Promise<Change[]> {
-  const received: Change[] = [];
-  let channel: RealtimeChannel = supabase.channel(name);
-  for (const b of bindings) {
-    channel = channel.on(
-      'postgres_changes',
-      { event: (b.event ?? '*') as '*', schema: 'public', table: b.table, ...(b.filter ? { filter: b.filter } : {}) },
-      (payload) => received.push({ table: payload.table, eventType: payload.eventType, new: payload.new as Record<string, unknown>, old: payload.old as Record<string, unknown> }),
-    );
-  }
-  const systems: Record<string, unknown>[] = [];
-  channel.on('system', {}, (p) => systems.push(p));
-  await new Promise<void>((resolve, reject) => {
-    channel.subscribe((status, error) => {
-      if (status === 'SUBSCRIBED') resolve();
-      else if (status !== 'CLOSED') reject(new Error(`${name}: ${status}: ${error?.message ?? ''}`));
-    });
-  });
-  await until(() => systems.some((s) => s.extension === 'postgres_changes' && s.status === 'ok'), WAIT_MS);
-  return received;
 }
 
 const ofProfile = (c: Change, profileId: string) => c.new.profile_id === profileId || c.old.profile_id === profileId;
