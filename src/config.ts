@@ -52,6 +52,13 @@ export interface AuthSettings {
   audience: string;
   /** Expected `iss` when set (Supabase: https://<project>.supabase.co/auth/v1). */
   issuer: string | undefined;
+  /**
+   * The project's secret API keys (`sb_secret_…`), accepted as the service role on service
+   * endpoints beside the legacy service_role JWT. Several during a rotation.
+   */
+  secretKeys: string[];
+  /** The project's publishable keys (`sb_publishable_…`), accepted as the anon role. */
+  publishableKeys: string[];
   /** Where the local development secret lives when jwtSecret is unset (git-ignored). */
   devSecretFile: string;
   /**
@@ -87,9 +94,10 @@ export interface HttpSettings {
   metricsToken: string | undefined;
   /**
    * Where the /app page subscribes to Realtime: the Supabase project (SUPABASE_URL, with its
-   * public anon key SUPABASE_ANON_KEY) in production; unset, this process's own gateway.
+   * publishable key SUPABASE_PUBLISHABLE_KEY, or the legacy SUPABASE_ANON_KEY) in
+   * production; unset, this process's own gateway.
    */
-  appRealtime: { url: string | undefined; anonKey: string | undefined };
+  appRealtime: { url: string | undefined; publishableKey: string | undefined };
 }
 
 export interface DocumentSettings {
@@ -97,7 +105,8 @@ export interface DocumentSettings {
   storageDir: string;
   /** Supabase Storage (bucket `documents`) when both are set. */
   supabaseUrl: string | undefined;
-  supabaseServiceRoleKey: string | undefined;
+  /** The key Storage is called with: SUPABASE_SECRET_KEY (its first), else the legacy SUPABASE_SERVICE_ROLE_KEY. */
+  supabaseKey: string | undefined;
   maxBytes: number;
   maxPages: number;
   ocrProvider: 'local' | 'google';
@@ -180,6 +189,16 @@ function postgresUrl(env: Env, name: string): string | undefined {
   return raw;
 }
 
+/** Supabase API keys: one or several (comma-separated, during a rotation), each with its kind's prefix. */
+function apiKeys(env: Env, name: string, prefix: string): string[] {
+  const keys = (text(env, name) ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const key of keys) {
+    // Never echo a key: a secret one is a credential.
+    if (!key.startsWith(prefix) || key.length < prefix.length + 16) throw new ConfigError(name, `expected keys that start with ${prefix}`);
+  }
+  return keys;
+}
+
 function choice<T extends string>(env: Env, name: string, options: readonly T[], fallback: T): T {
   const raw = text(env, name)?.toLowerCase() ?? fallback;
   if (!(options as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${options.join(', ')}, got "${raw}"`);
@@ -200,8 +219,10 @@ function httpUrl(env: Env, name: string): string | undefined {
 
 function documentSettings(env: Env): DocumentSettings {
   const supabaseUrl = httpUrl(env, 'SUPABASE_URL');
-  const supabaseServiceRoleKey = text(env, 'SUPABASE_SERVICE_ROLE_KEY');
-  if (supabaseUrl && !supabaseServiceRoleKey) throw new ConfigError('SUPABASE_SERVICE_ROLE_KEY', 'is required when SUPABASE_URL is set');
+  const supabaseKey = apiKeys(env, 'SUPABASE_SECRET_KEY', 'sb_secret_')[0] ?? text(env, 'SUPABASE_SERVICE_ROLE_KEY');
+  if (supabaseUrl && !supabaseKey) {
+    throw new ConfigError('SUPABASE_SECRET_KEY', 'is required when SUPABASE_URL is set (or the legacy SUPABASE_SERVICE_ROLE_KEY)');
+  }
   const extractionProvider = choice(env, 'EXTRACTION_PROVIDER', ['local', 'openai'] as const, 'local');
   const apiKey = text(env, 'OPENAI_API_KEY');
   if (extractionProvider === 'openai' && !apiKey) throw new ConfigError('OPENAI_API_KEY', 'is required when EXTRACTION_PROVIDER=openai');
@@ -209,7 +230,7 @@ function documentSettings(env: Env): DocumentSettings {
   return {
     storageDir: storageDir ? path.resolve(projectRoot, storageDir) : path.join(projectRoot, '.data', 'storage'),
     supabaseUrl,
-    supabaseServiceRoleKey,
+    supabaseKey,
     maxBytes: integer(env, 'DOCUMENT_MAX_MB', 25, 1, 1024) * 1024 * 1024,
     maxPages: integer(env, 'DOCUMENT_MAX_PAGES', 50, 1, 2000),
     ocrProvider: choice(env, 'OCR_PROVIDER', ['local', 'google'] as const, 'local'),
@@ -236,7 +257,10 @@ function authSettings(env: Env, mode: Environment, onRender: boolean): AuthSetti
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('SUPABASE_JWT_SECRET', 'must be at least 32 characters (Supabase secrets are longer)');
   }
-  const jwksUrl = httpUrl(env, 'SUPABASE_JWKS_URL');
+  // Supabase publishes a project's signing keys and names its tokens' issuer under its URL:
+  // with SUPABASE_URL set, both follow unless given (a custom domain may need them given).
+  const project = httpUrl(env, 'SUPABASE_URL');
+  const jwksUrl = httpUrl(env, 'SUPABASE_JWKS_URL') ?? (project ? `${project}/auth/v1/.well-known/jwks.json` : undefined);
   if (onRender && !jwtSecret && !jwksUrl) {
     throw new ConfigError('SUPABASE_JWT_SECRET', 'or SUPABASE_JWKS_URL is required on Render');
   }
@@ -244,7 +268,9 @@ function authSettings(env: Env, mode: Environment, onRender: boolean): AuthSetti
     jwtSecret,
     jwksUrl,
     audience: text(env, 'JWT_AUDIENCE') ?? 'authenticated',
-    issuer: text(env, 'JWT_ISSUER'),
+    issuer: text(env, 'JWT_ISSUER') ?? (project ? `${project}/auth/v1` : undefined),
+    secretKeys: apiKeys(env, 'SUPABASE_SECRET_KEY', 'sb_secret_'),
+    publishableKeys: apiKeys(env, 'SUPABASE_PUBLISHABLE_KEY', 'sb_publishable_'),
     devSecretFile: path.join(projectRoot, '.data', 'jwt-secret'),
     // A deployment with only a JWKS URL (or only a secret) trusts exactly that.
     allowDevSecret: mode === 'development' && !jwtSecret && !jwksUrl,
@@ -268,7 +294,10 @@ function httpSettings(env: Env, onRender: boolean): HttpSettings {
     // 32 MB: ~1,000 answers of a 10,000-record profile's first page (~32 kB each).
     journeyCacheBytes: integer(env, 'JOURNEY_CACHE_MB', 32, 0, 4096) * 1024 * 1024,
     metricsToken: text(env, 'METRICS_TOKEN'),
-    appRealtime: { url: httpUrl(env, 'SUPABASE_URL'), anonKey: text(env, 'SUPABASE_ANON_KEY') },
+    appRealtime: {
+      url: httpUrl(env, 'SUPABASE_URL'),
+      publishableKey: apiKeys(env, 'SUPABASE_PUBLISHABLE_KEY', 'sb_publishable_')[0] ?? text(env, 'SUPABASE_ANON_KEY'),
+    },
   };
 }
 

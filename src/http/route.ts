@@ -16,6 +16,7 @@ import { inTransaction } from '../db/transaction.js';
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { Logger } from '../log.js';
 import { outcomeOf, type AuditEntry, type AuditOutcome, type AuditWriter } from './audit.js';
+import { isApiKey } from './auth/api-keys.js';
 import { AuthUnavailableError, bearerToken, type TokenVerifier } from './auth/tokens.js';
 import { HttpProblem } from './problem.js';
 import type { RateLimiter, RateLimitKey } from './rate-limit.js';
@@ -132,7 +133,10 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: 'path' 
 
 async function authenticate(route: AnyRoute, koa: Koa.Context, verifier: TokenVerifier): Promise<{ caller: Caller | null; userId: string | null }> {
   if (route.auth === 'public') return { caller: null, userId: null };
-  const token = bearerToken(koa.get('authorization') || undefined);
+  // Supabase clients and curl users send a project API key (sb_secret_…, sb_publishable_…)
+  // in an `apikey` header; it counts when no Authorization header says otherwise.
+  const apikey = koa.get('apikey');
+  const token = bearerToken(koa.get('authorization') || undefined) ?? (isApiKey(apikey) ? apikey : undefined);
   if (!token) throw new HttpProblem(401, 'token_missing', 'sign in: an Authorization: Bearer <token> header is required');
   let verified;
   try {

@@ -13,8 +13,8 @@ import { SupabaseStorage } from './storage/supabase-storage.js';
 import type { FileStorage } from './storage/types.js';
 
 export function createStorage(config: Config): FileStorage {
-  const { supabaseUrl, supabaseServiceRoleKey, storageDir } = config.documents;
-  if (supabaseUrl && supabaseServiceRoleKey) return new SupabaseStorage({ url: supabaseUrl, serviceRoleKey: supabaseServiceRoleKey });
+  const { supabaseUrl, supabaseKey, storageDir } = config.documents;
+  if (supabaseUrl && supabaseKey) return new SupabaseStorage({ url: supabaseUrl, key: supabaseKey });
   return new LocalStorage(storageDir);
 }
 

@@ -26,10 +26,16 @@ export interface TestApi {
 }
 
 /** App dependencies around any pool (e.g. one pointing at a dead server). */
-export async function testAppDeps(pool: import('pg').Pool, overrides: { http?: Partial<HttpSettings>; maxUploadBytes?: number } = {}) {
+export interface TestAppOverrides {
+  http?: Partial<HttpSettings>;
+  auth?: Partial<AuthSettings>;
+  maxUploadBytes?: number;
+}
+
+export async function testAppDeps(pool: import('pg').Pool, overrides: TestAppOverrides = {}) {
   const config = loadConfig({});
   const dir = await mkdtemp(path.join(tmpdir(), 'guardian-api-'));
-  const auth: AuthSettings = { ...config.auth, jwtSecret: `test-secret-${path.basename(dir)}-0123456789abcdef` };
+  const auth: AuthSettings = { ...config.auth, jwtSecret: `test-secret-${path.basename(dir)}-0123456789abcdef`, ...overrides.auth };
   const storageDir = path.join(dir, 'storage');
   const storage = new LocalStorage(storageDir);
   return {
@@ -49,7 +55,7 @@ export async function testAppDeps(pool: import('pg').Pool, overrides: { http?: P
 
 export async function createTestApi(
   db: TestDatabase,
-  overrides: { http?: Partial<HttpSettings>; maxUploadBytes?: number } = {},
+  overrides: TestAppOverrides = {},
 ): Promise<TestApi> {
   const { auth, storageDir, deps } = await testAppDeps(db.pool, overrides);
   const app = createApp(deps);

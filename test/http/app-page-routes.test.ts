@@ -36,10 +36,10 @@ test('serves the page, its script, style and the supabase-js browser build under
 
 test('the page config names the gateway by default, Supabase when configured', async ({ db }) => {
   const local = await request(createApp((await testAppDeps(db.pool)).deps).callback()).get('/app/config.json');
-  assert.equal(local.body, { realtime: { url: null, anonKey: null } });
-  const { deps } = await testAppDeps(db.pool, { http: { appRealtime: { url: 'https://abc.supabase.co', anonKey: 'public-anon-key' } } });
+  assert.equal(local.body, { realtime: { url: null, publishableKey: null } });
+  const { deps } = await testAppDeps(db.pool, { http: { appRealtime: { url: 'https://abc.supabase.co', publishableKey: 'sb_publishable_0123456789abcdefghij' } } });
   const remote = await request(createApp(deps).callback()).get('/app/config.json');
-  assert.equal(remote.body, { realtime: { url: 'https://abc.supabase.co', anonKey: 'public-anon-key' } });
+  assert.equal(remote.body, { realtime: { url: 'https://abc.supabase.co', publishableKey: 'sb_publishable_0123456789abcdefghij' } });
   assert.match((await request(createApp(deps).callback()).get('/app')).headers['content-security-policy'] ?? '',
     "connect-src 'self' https://abc.supabase.co wss://abc.supabase.co;");
 });

@@ -161,7 +161,7 @@ test('Supabase storage goes through supabase-js to the documents bucket with the
     return { status: 400, body: {} };
   });
   try {
-    const storage = new SupabaseStorage({ url: standIn.url, serviceRoleKey: 'service-role-key-for-tests' });
+    const storage = new SupabaseStorage({ url: standIn.url, key: 'service-role-key-for-tests' });
     await storage.put(object, bytes, 'application/pdf');
     const upload = standIn.requests[0]!;
     assert.is(upload.method, 'POST');

@@ -132,8 +132,8 @@ function fillProfiles(profiles) {
 function connectRealtime() {
   const realtime = state.config.realtime;
   // Locally the gateway accepts the user's token as the apikey; against Supabase the
-  // project's anon key opens the socket and the user's token rules each channel.
-  state.client = supabase.createClient(realtime.url ?? window.location.origin, realtime.anonKey ?? state.token, {
+  // project's publishable key opens the socket and the user's token rules each channel.
+  state.client = supabase.createClient(realtime.url ?? window.location.origin, realtime.publishableKey ?? state.token, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   });
   state.client.realtime.setAuth(state.token);

@@ -32,6 +32,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT }
 import type { JWTPayload, JWSHeaderParameters, FlattenedJWSInput } from 'jose';
 import type { AuthSettings } from '../../config.js';
 import { DATABASE_ROLES, type Caller, type DatabaseRole } from '../../db/as-caller.js';
+import { isApiKey, verifyApiKey } from './api-keys.js';
 
 export type AuthErrorCode =
   | 'token_missing'
@@ -175,6 +176,8 @@ export async function createTokenVerifier(settings: AuthSettings, options: Token
 
   async function verify(token: string): Promise<VerifiedToken> {
     if (!token) throw new AuthError('token_missing', 'no bearer token');
+    // sb_secret_… / sb_publishable_…: the project's API keys, not JWTs (./api-keys.ts).
+    if (isApiKey(token)) return verifyApiKey(token, settings);
     if (!COMPACT_JWS.test(token)) throw new AuthError('token_malformed', 'token is not a compact JWS (header.payload.signature)');
     let alg: unknown;
     try {

@@ -53,9 +53,9 @@ export function appPageRoutes(deps: { http: Pick<HttpSettings, 'appRealtime'> })
       type: 'text/javascript; charset=utf-8',
     },
   };
-  const { url, anonKey } = deps.http.appRealtime;
-  // Public by design: the anon key is what every Supabase client ships with.
-  const pageConfig = JSON.stringify({ realtime: { url: url ?? null, anonKey: anonKey ?? null } });
+  const { url, publishableKey } = deps.http.appRealtime;
+  // Public by design: the publishable (formerly anon) key is what every Supabase client ships with.
+  const pageConfig = JSON.stringify({ realtime: { url: url ?? null, publishableKey: publishableKey ?? null } });
   const csp = appPageCsp(url);
 
   const router = new Router();

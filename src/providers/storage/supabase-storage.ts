@@ -19,8 +19,9 @@ export class SupabaseStorage implements FileStorage {
   readonly name = 'supabase';
   private readonly client: SupabaseClient;
 
-  constructor(options: { url: string; serviceRoleKey: string; bucket?: string }) {
-    this.client = createClient(options.url, options.serviceRoleKey, {
+  /** `key`: the project's secret key (sb_secret_…) or the legacy service_role JWT. */
+  constructor(options: { url: string; key: string; bucket?: string }) {
+    this.client = createClient(options.url, options.key, {
       auth: { persistSession: false, autoRefreshToken: false },
       // supabase-js builds its realtime client eagerly, and Node 20 has no global WebSocket.
       // ws's constructor types are wider than realtime-js's structural type; the runtime fits.
