@@ -22,6 +22,8 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 
 export interface Config {
   environment: Environment;
+  /** Running on Render (it sets RENDER): settings that are conveniences locally are required there. */
+  onRender: boolean;
   /** Postgres connection string; undefined means "start the embedded Postgres". */
   databaseUrl: string | undefined;
   /** Connections per process pool. */
@@ -325,6 +327,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
   const mode = environment(env, options.defaultEnvironment ?? 'production', onRender);
   return {
     environment: mode,
+    onRender,
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 500),
     embeddedPgDir: embeddedDir
