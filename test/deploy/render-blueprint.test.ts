@@ -162,12 +162,14 @@ test('every worker starts with exactly its render.yaml environment (no token set
     assert.equal(TOKEN_SETTINGS.filter((key) => key in env), [], `${service.name} is given token settings it does not use`);
     const worker = run(ctx, service.name, service.startCommand, env);
     await worker.waitForLog((line) => line.msg === 'worker started');
-    // Up and working, not just up: a job queued now is run (a journey rebuild: database only).
+    // Up and working, not just up: a job queued now is run (a journey recompute: database
+    // only). A completed job is deleted (JOB_COMPLETED_RETENTION_HOURS 0); a failed one stays.
     const profile = await createProfile(ctx.db.pool, await createUser(ctx.db.pool));
-    await enqueue(ctx.db.pool, 'recompute_journey', { profile_id: profile });
+    const { id } = await enqueue(ctx.db.pool, 'recompute_journey', { profile_id: profile });
     await whileRunning(worker, service.name, until(async () => {
-      const { rowCount } = await ctx.db.pool.query('select 1 from public.journey_summaries where profile_id = $1::uuid', [profile]);
-      return rowCount === 1;
+      const { rows } = await ctx.db.pool.query<{ status: string }>('select status from public.job_queue where id = $1::uuid', [id]);
+      assert.not.equal(rows[0]?.status, 'failed', `${service.name} failed the job`);
+      return rows.length === 0;
     }, 30_000, 100));
     assert.ok(worker.alive(), `${service.name} is not running`);
     assert.equal(worker.logs.filter((l) => l.level === 'error' || l.level === 'fatal'), []);
