@@ -324,13 +324,23 @@ export interface LoadOptions {
   process?: GuardianProcess;
 }
 
-/** Reads and validates every setting. Pass an object in tests; defaults to the process environment. */
+/**
+ * Reads and validates every setting, then checks that the process has what it needs
+ * (`options.process`). Pass an object in tests; defaults to the process environment.
+ */
 export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Config {
+  const config = readConfig(env, options);
+  const missing = missingSetting(options.process ?? 'cli', config);
+  if (missing) throw new ConfigError(missing.variable, missing.message);
+  return config;
+}
+
+function readConfig(env: Env, options: LoadOptions): Config {
   const embeddedDir = text(env, 'EMBEDDED_PG_DIR');
   // Render sets RENDER=true: there a missing setting is a deployment mistake, not a cue to improvise.
   const onRender = text(env, 'RENDER') !== undefined;
   const mode = environment(env, options.defaultEnvironment ?? 'production', onRender);
-  const config: Config = {
+  return {
     environment: mode,
     onRender,
     databaseUrl: postgresUrl(env, 'DATABASE_URL'),
@@ -356,9 +366,6 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
       failedRetentionDays: integer(env, 'JOB_FAILED_RETENTION_DAYS', 30, 1, 3650),
     },
   };
-  const missing = missingSetting(options.process ?? 'cli', config);
-  if (missing) throw new ConfigError(missing.variable, missing.message);
-  return config;
 }
 
 /** sysexits.h EX_CONFIG: the process refused its configuration (a crash exits 1). */
