@@ -1,14 +1,14 @@
 /**
- * `npm run api`: the api alone (Render's web service). Migrations are the
- * pre-deploy step's job, so a replica never races a schema change at boot.
+ * `npm run api`: the api alone (Render's web service, `node dist/api.js`). Migrations are
+ * the pre-deploy step's job, so a replica never races a schema change at boot.
  */
-import { loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger } from './log.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { startApi } from './http/start-api.js';
 import { installShutdown } from './shutdown.js';
 
-const config = loadConfig();
+const config = loadConfigOrExit({ process: 'api' });
 const log = createLogger(config.logLevel, 'guardian-api');
 const onShutdown = installShutdown(log);
 

@@ -8,6 +8,9 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { missingSetting, type GuardianProcess } from './process-requirements.js';
+
+export { PROCESSES, type GuardianProcess } from './process-requirements.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -254,7 +257,7 @@ function environment(env: Env, fallback: Environment, onRender: boolean): Enviro
   return chosen;
 }
 
-function authSettings(env: Env, mode: Environment, onRender: boolean): AuthSettings {
+function authSettings(env: Env, mode: Environment): AuthSettings {
   const jwtSecret = text(env, 'SUPABASE_JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('SUPABASE_JWT_SECRET', 'must be at least 32 characters (Supabase secrets are longer)');
@@ -263,9 +266,6 @@ function authSettings(env: Env, mode: Environment, onRender: boolean): AuthSetti
   // with SUPABASE_URL set, both follow unless given (a custom domain may need them given).
   const project = httpUrl(env, 'SUPABASE_URL');
   const jwksUrl = httpUrl(env, 'SUPABASE_JWKS_URL') ?? (project ? `${project}/auth/v1/.well-known/jwks.json` : undefined);
-  if (onRender && !jwtSecret && !jwksUrl) {
-    throw new ConfigError('SUPABASE_JWT_SECRET', 'or SUPABASE_JWKS_URL is required on Render');
-  }
   return {
     jwtSecret,
     jwksUrl,
@@ -317,10 +317,25 @@ export interface LoadOptions {
    * api, worker and cron Render runs) or 'development' (`npm start`, `npm run token`).
    */
   defaultEnvironment?: Environment;
+  /**
+   * Which entry point is starting: on Render each one requires the settings it uses
+   * (src/process-requirements.ts). Default 'cli': tools and tests, no requirements.
+   */
+  process?: GuardianProcess;
 }
 
-/** Reads and validates every setting. Pass an object in tests; defaults to the process environment. */
+/**
+ * Reads and validates every setting, then checks that the process has what it needs
+ * (`options.process`). Pass an object in tests; defaults to the process environment.
+ */
 export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Config {
+  const config = readConfig(env, options);
+  const missing = missingSetting(options.process ?? 'cli', config);
+  if (missing) throw new ConfigError(missing.variable, missing.message);
+  return config;
+}
+
+function readConfig(env: Env, options: LoadOptions): Config {
   const embeddedDir = text(env, 'EMBEDDED_PG_DIR');
   // Render sets RENDER=true: there a missing setting is a deployment mistake, not a cue to improvise.
   const onRender = text(env, 'RENDER') !== undefined;
@@ -339,7 +354,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     seedDemoData: boolean(env, 'SEED_DEMO_DATA', true),
     projectRoot,
     documents: documentSettings(env),
-    auth: authSettings(env, mode, onRender),
+    auth: authSettings(env, mode),
     http: httpSettings(env, onRender),
     jobs: {
       leaseMs: integer(env, 'JOB_LEASE_SECONDS', 60, 1, 86_400) * 1000,
@@ -351,4 +366,22 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
       failedRetentionDays: integer(env, 'JOB_FAILED_RETENTION_DAYS', 30, 1, 3650),
     },
   };
+}
+
+/** sysexits.h EX_CONFIG: the process refused its configuration (a crash exits 1). */
+export const EX_CONFIG = 78;
+
+/**
+ * For the entry points: the settings of this process from its environment or, when one is
+ * wrong or missing, a single line on stderr naming the variable and exit code EX_CONFIG,
+ * so Render's log says what to fix instead of showing a stack trace.
+ */
+export function loadConfigOrExit(options: LoadOptions & { process: GuardianProcess }): Config {
+  try {
+    return loadConfig(process.env, options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`guardian ${options.process}: configuration refused: ${error.message}\n`);
+    process.exit(EX_CONFIG);
+  }
 }

@@ -1,11 +1,11 @@
 /**
- * `npm run cron`: Render's cron job (every 5 minutes). One pass of queue
+ * `npm run cron`: Render's cron job (every 5 minutes, `node dist/cron.js`). One pass of queue
  * maintenance, then exit: rescue jobs whose lease expired (retried while retries
  * remain, unlike the guide's "mark failed after an hour") and prune old jobs; and,
  * once per UTC day, queue every profile for the time-based decision-support rules.
  * Workers run the same sweeps on timers; this covers a fleet with no worker up.
  */
-import { loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { dailySweep } from './consumers/decision-support/daily-sweep.js';
 import { strandedUploadSweep } from './consumers/documents/requeue-stranded.js';
@@ -14,7 +14,7 @@ import { pruneRateLimits } from './http/rate-limit.js';
 import { compactJourneyWrites } from './consumers/journey/journey-writes.js';
 import { createLogger } from './log.js';
 
-const config = loadConfig();
+const config = loadConfigOrExit({ process: 'cron' });
 const log = createLogger(config.logLevel, 'guardian-cron');
 const server = await resolveDatabase(config, log);
 const pool = createPool(server.url, 2, log);

@@ -5,7 +5,7 @@
  * in-process and serves the api.
  */
 import path from 'node:path';
-import { loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger } from './log.js';
 import { migrate } from './db/migrations.js';
 import { createPool, resolveDatabase } from './db/pool.js';
@@ -24,7 +24,7 @@ import { Worker } from './events/worker.js';
 import { installShutdown } from './shutdown.js';
 
 // The local all-in-one: development unless GUARDIAN_ENV says otherwise (README, "Configuration").
-const config = loadConfig(undefined, { defaultEnvironment: 'development' });
+const config = loadConfigOrExit({ process: 'all-in-one', defaultEnvironment: 'development' });
 const log = createLogger(config.logLevel);
 const onShutdown = installShutdown(log, config.jobs.shutdownGraceMs + 5000);
 const migrationsDir = path.join(config.projectRoot, 'supabase', 'migrations');

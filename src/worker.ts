@@ -1,9 +1,9 @@
 /**
- * `npm run worker`: the background worker (Render's worker service). Runs every
+ * `npm run worker`: the background worker (Render's worker service, `node dist/worker.js`). Runs every
  * registered consumer until SIGTERM, then stops gracefully (WORKER_SHUTDOWN_GRACE_MS).
  */
 import { Registry } from 'prom-client';
-import { loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { periodicSweeps, registeredConsumers } from './consumers/index.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { createJobMetrics } from './events/job-metrics.js';
@@ -12,7 +12,7 @@ import { Worker } from './events/worker.js';
 import { createLogger } from './log.js';
 import { installShutdown } from './shutdown.js';
 
-const config = loadConfig();
+const config = loadConfigOrExit({ process: 'worker' });
 const log = createLogger(config.logLevel, 'guardian-worker');
 const onShutdown = installShutdown(log, config.jobs.shutdownGraceMs + 5000);
 

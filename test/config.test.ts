@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, type GuardianProcess } from '../src/config.js';
 
 const test = suite('config');
 
@@ -85,6 +85,66 @@ test('X-Forwarded-For is trusted for no hops off Render, for Render\'s two proxi
   assert.is(loadConfig({ RENDER: 'true', SUPABASE_JWT_SECRET: 'x'.repeat(40) }).http.trustProxyHops, 2);
   assert.is(loadConfig({ TRUST_PROXY_HOPS: '1' }).http.trustProxyHops, 1);
   assert.throws(() => loadConfig({ TRUST_PROXY_HOPS: '11' }), /TRUST_PROXY_HOPS/);
+});
+
+// What Render gives each service (render.yaml), minus what the case under test takes away.
+const RENDER_DATABASE = { RENDER: 'true', DATABASE_URL: 'postgres://app:pw@pooler.example:6543/postgres' };
+const RENDER_STORAGE = { SUPABASE_URL: 'https://abcd.supabase.co', SUPABASE_SECRET_KEY: 'sb_secret_0123456789abcdef0123' };
+
+function refusal(env: Record<string, string>, process: GuardianProcess): ConfigError {
+  try {
+    loadConfig(env, { process });
+  } catch (error) {
+    assert.instance(error, ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`the ${process} should have refused ${Object.keys(env).join(', ')}`);
+}
+
+test('on Render every service and npm start require DATABASE_URL; the CLIs are left to resolveDatabase', () => {
+  const everything = { RENDER: 'true', ...RENDER_STORAGE };
+  for (const process of ['api', 'worker', 'cron', 'all-in-one'] as const) {
+    const error = refusal(everything, process);
+    assert.is(error.variable, 'DATABASE_URL');
+    assert.match(error.message, /^DATABASE_URL: is required on Render by the /);
+  }
+  assert.is(loadConfig(everything, { process: 'cli' }).databaseUrl, undefined);
+  assert.is(loadConfig(everything).onRender, true);
+});
+
+test('on Render the api and npm start need a way to verify tokens: SUPABASE_URL (its JWKS), SUPABASE_JWKS_URL or SUPABASE_JWT_SECRET', () => {
+  const noTokens = { ...RENDER_DATABASE, SUPABASE_SERVICE_ROLE_KEY: 'eyJ.legacy.jwt', SUPABASE_URL: '' };
+  for (const process of ['api', 'all-in-one'] as const) {
+    const error = refusal(noTokens, process);
+    assert.is(error.variable, 'SUPABASE_URL');
+    assert.match(error.message, /SUPABASE_JWKS_URL or SUPABASE_JWT_SECRET is required on Render/);
+  }
+  const derived = loadConfig({ ...RENDER_DATABASE, ...RENDER_STORAGE }, { process: 'api' });
+  assert.is(derived.auth.jwksUrl, 'https://abcd.supabase.co/auth/v1/.well-known/jwks.json');
+  assert.ok(loadConfig({ ...RENDER_DATABASE, ...RENDER_STORAGE, SUPABASE_JWT_SECRET: 'x'.repeat(40) }, { process: 'api' }));
+});
+
+test('on Render the api and the worker need Supabase Storage: a folder on the service disk is lost at each deploy', () => {
+  for (const process of ['api', 'worker', 'all-in-one'] as const) {
+    const error = refusal({ ...RENDER_DATABASE, SUPABASE_JWT_SECRET: 'x'.repeat(40) }, process);
+    assert.is(error.variable, 'SUPABASE_URL');
+    assert.match(error.message, /SUPABASE_SECRET_KEY are required on Render .*Supabase Storage/);
+  }
+});
+
+test('on Render the worker needs no token settings and the cron job only the database', () => {
+  const worker = loadConfig({ ...RENDER_DATABASE, ...RENDER_STORAGE }, { process: 'worker' });
+  assert.is(worker.auth.jwtSecret, undefined);
+  const cron = loadConfig(RENDER_DATABASE, { process: 'cron' });
+  assert.is(cron.documents.supabaseUrl, undefined);
+  assert.is(cron.auth.jwksUrl, undefined);
+});
+
+test('off Render nothing is required: npm start runs with no settings at all', () => {
+  for (const process of ['api', 'worker', 'cron', 'all-in-one', 'cli'] as const) {
+    assert.is(loadConfig({}, { process, defaultEnvironment: process === 'all-in-one' ? 'development' : 'production' }).onRender, false);
+  }
+  assert.is(loadConfig({}, { process: 'all-in-one', defaultEnvironment: 'development' }).auth.allowDevSecret, true);
 });
 
 test.run();

@@ -1,21 +1,24 @@
 /**
- * `npm run migrate`: applies pending migrations to DATABASE_URL (or the embedded
- * Postgres), the Supabase stand-in first where Supabase is absent. Render runs it as
- * the pre-deploy step.
+ * `npm run migrate`: applies pending migrations to DATABASE_URL (or, off Render, the
+ * embedded Postgres), the Supabase stand-in first where Supabase is absent. Render runs it
+ * as the pre-deploy step (`node dist/cli/migrate.js`); a failure there stops the deploy.
  */
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { migrate } from '../db/migrations.js';
-import { resolveDatabase } from '../db/pool.js';
+import { resolveDatabase, type DatabaseServer } from '../db/pool.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'guardian-migrate');
-const server = await resolveDatabase(config, log);
-const client = new pg.Client({ connectionString: server.url });
+let server: DatabaseServer | undefined;
+let client: pg.Client | undefined;
 let exitCode = 0;
 try {
+  // Inside the try: a refusal (DATABASE_URL missing on Render) is logged like any failure.
+  server = await resolveDatabase(config, log);
+  client = new pg.Client({ connectionString: server.url });
   await client.connect();
   const result = await migrate(client, { dir: path.join(config.projectRoot, 'supabase', 'migrations'), log });
   log.info(
@@ -27,7 +30,7 @@ try {
   log.error({ code: e.code, err: { message: e.message } }, 'migration failed');
   exitCode = 1;
 } finally {
-  await client.end().catch(() => {});
-  await server.stop();
+  await client?.end().catch(() => {});
+  await server?.stop();
 }
 process.exit(exitCode);

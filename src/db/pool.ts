@@ -2,7 +2,7 @@
  * The connection pool and the one place that decides which Postgres we talk to.
  */
 import pg from 'pg';
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { surviveConnectionLoss } from './connection-loss.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
@@ -17,9 +17,17 @@ export interface DatabaseServer {
   stop(): Promise<void>;
 }
 
-/** DATABASE_URL when set, else the embedded Postgres started from the project folder. */
+/**
+ * DATABASE_URL when set, else the embedded Postgres started from the project folder: a local
+ * convenience only. On Render it would live on the service's disk, pass every health check
+ * and lose its data at the next deploy, so there a missing DATABASE_URL is refused (every
+ * caller, the lenient CLIs included).
+ */
 export async function resolveDatabase(config: Config, log: Logger): Promise<DatabaseServer> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
+  if (config.onRender) {
+    throw new ConfigError('DATABASE_URL', 'is required on Render: the embedded Postgres is a local convenience, and its data would be lost at the next deploy');
+  }
   const embedded = await startEmbeddedPostgres({ dir: config.embeddedPgDir, port: config.embeddedPgPort, log });
   return { url: embedded.url, embedded: true, stop: embedded.stop };
 }

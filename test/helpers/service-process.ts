@@ -1,7 +1,8 @@
 /**
  * Guardian's own entry points (`src/api.ts`, `src/worker.ts`, `src/main.ts`) as child
  * processes, configured from the environment exactly as Render or `npm start` runs
- * them, for tests that must watch a whole process survive (or not) what is done to it.
+ * them, for tests that must watch a whole process survive (or not) what is done to it;
+ * and any command line run the way Render runs a start command (`startCommandLine`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -11,8 +12,12 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** JSON log lines seen so far (objects), newest last. */
   logs: Record<string, unknown>[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
   /** Resolves with the first log line for which `match` holds. */
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves when the process has exited, with its code (null when a signal ended it). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Still running (no exit, no signal). */
   alive(): boolean;
   stop(): Promise<void>;
@@ -25,9 +30,37 @@ export function startService(entry: 'api' | 'worker' | 'main', env: Record<strin
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return watch(entry, child, { group: false, echoStderr: true });
+}
+
+/**
+ * `commandLine` through `/bin/sh -c`, as Render runs a start command, with exactly `env`
+ * (the caller passes PATH if the command needs one), in its own process group so that
+ * stop() reaches every process of it. A single command is exec'd in place of the shell
+ * (as bash does by itself; dash does not), so its signals and exit code are its own.
+ * `echoStderr: false` for a process expected to fail: its message is read from stderr()
+ * instead of cluttering the output.
+ */
+export function startCommandLine(
+  label: string,
+  commandLine: string,
+  options: { cwd: string; env: Record<string, string>; echoStderr?: boolean },
+): ServiceProcess {
+  const single = !/[;&|()`\n]/.test(commandLine);
+  const child = spawn('/bin/sh', ['-c', single ? `exec ${commandLine}` : commandLine], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  return watch(label, child, { group: true, echoStderr: options.echoStderr ?? true });
+}
+
+function watch(label: string, child: ChildProcess, options: { group: boolean; echoStderr: boolean }): ServiceProcess {
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }>();
   let buffered = '';
+  let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
     const lines = buffered.split('\n');
@@ -45,19 +78,34 @@ export function startService(entry: 'api' | 'worker' | 'main', env: Record<strin
     }
   });
   // An uncaught exception is printed on stderr: shown, so a failing test says why.
-  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${entry} ${child.pid}] ${chunk.toString()}`));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (options.echoStderr) process.stderr.write(`[${label} ${child.pid}] ${chunk.toString()}`);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      if (options.group && child.pid !== undefined) process.kill(-child.pid, name);
+      else child.kill(name);
+    } catch {
+      // already gone
+    }
+  };
   return {
     child,
     logs,
+    stderr: () => stderr,
+    exited,
     alive: () => child.exitCode === null && child.signalCode === null,
     waitForLog(match, timeoutMs = 60_000) {
       const seen = logs.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const waiter = { match, resolve: (line: Record<string, unknown>) => { cleanup(); resolve(line); } };
-        const timer = setTimeout(() => { cleanup(); reject(new Error(`${entry}: no matching log line within ${timeoutMs} ms`)); }, timeoutMs);
-        const onExit = () => { cleanup(); reject(new Error(`${entry} exited (code ${child.exitCode}, signal ${child.signalCode}) before the log line`)); };
+        const timer = setTimeout(() => { cleanup(); reject(new Error(`${label}: no matching log line within ${timeoutMs} ms`)); }, timeoutMs);
+        const onExit = () => { cleanup(); reject(new Error(`${label} exited (code ${child.exitCode}, signal ${child.signalCode}) before the log line`)); };
         const cleanup = () => { clearTimeout(timer); waiters.delete(waiter); child.off('exit', onExit); };
         waiters.add(waiter);
         child.once('exit', onExit);
@@ -65,8 +113,8 @@ export function startService(entry: 'api' | 'worker' | 'main', env: Record<strin
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
     },

@@ -120,7 +120,7 @@ function post(url: URL, body: Buffer, headers: Record<string, string> = {}, { ch
 /** Every file under the storage root, temporary `.part` files included. */
 async function storedFiles(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.path, entry.name));
+  return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
 }
 
 // A forced GC for the memory test without a --expose-gc flag on the shared test runner.

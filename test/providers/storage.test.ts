@@ -102,7 +102,7 @@ test('temporary upload files a crashed api left behind are swept once no upload 
 
 /** Every file under a folder, temporary ones included. */
 const filesUnder = async (root: string) =>
-  (await readdir(root, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => path.relative(root, path.join(entry.path, entry.name)));
+  (await readdir(root, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)));
 
 test('local putStream writes through a temporary file: the final name appears only when complete, 0600', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'guardian-storage-'));
