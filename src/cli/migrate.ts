@@ -4,16 +4,16 @@
  * the pre-deploy step.
  */
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { migrate } from '../db/migrations.js';
-import { resolveDatabase } from '../db/pool.js';
+import { createSessionClient, resolveDatabase } from '../db/pool.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'guardian-migrate');
 const server = await resolveDatabase(config, log);
-const client = new pg.Client({ connectionString: server.url });
+// The migration lock is a session lock: the session URL (DATABASE_LISTEN_URL when DATABASE_URL is a transaction pooler).
+const client = createSessionClient(server.target, 'guardian-migrate');
 let exitCode = 0;
 try {
   await client.connect();

@@ -5,18 +5,61 @@
  * every consumer allows, while waiting for a WAL flush per acknowledgement batch
  * would cap throughput at the disk's fsync rate. Handlers' own writes go through
  * their own pool with full durability.
+ *
+ * On a direct connection the setting is a startup option. Poolers refuse startup
+ * options, and a session setting would leak, through a transaction pooler, into
+ * whichever client gets the server connection next (handlers' writes included). So
+ * there every bookkeeping statement runs in its own transaction that sets it locally:
+ * begin, set, the statement and commit go out together (pipeline mode), so it costs
+ * no round trip, only three tiny statements on the server, and keeps the same
+ * durability trade in every mode.
  */
 import pg from 'pg';
+import { connectionConfig, type DatabaseLink } from '../db/connection.js';
 import { surviveConnectionLoss } from '../db/connection-loss.js';
 import type { Logger } from '../log.js';
+import type { Queryable } from './queue/job.js';
 
-export function createQueuePool(databaseUrl: string, log: Logger): pg.Pool {
+export interface QueuePool extends Queryable {
+  end(): Promise<void>;
+}
+
+export function createQueuePool(database: DatabaseLink, log: Logger): QueuePool {
+  const connection = connectionConfig(database, { applicationName: 'guardian-worker', startupOptions: '-c synchronous_commit=off' });
   const pool = new pg.Pool({
-    connectionString: databaseUrl,
+    ...connection.config,
     max: 4, // one claim, one complete, one fail and one heartbeat/rescue at a time
     connectionTimeoutMillis: 10_000,
-    application_name: 'guardian-worker',
-    options: '-c synchronous_commit=off',
+    pipeline: !connection.startupOptions,
   });
-  return surviveConnectionLoss(pool, (error) => log.warn({ err: { message: error.message } }, 'idle queue connection lost'));
+  surviveConnectionLoss(pool, (error) => log.warn({ err: { message: error.message } }, 'idle queue connection lost'));
+  if (connection.startupOptions) return pool;
+  return { query: asyncCommitQuery(pool), end: () => pool.end() };
+}
+
+/** `query` that runs each statement in its own asynchronously committed transaction, in one round trip. */
+function asyncCommitQuery(pool: pg.Pool): Queryable['query'] {
+  const query = async (text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult> => {
+    const client = await pool.connect();
+    try {
+      const sent = [
+        client.query('begin'),
+        client.query(`select set_config('synchronous_commit', 'off', true)`),
+        client.query(typeof text === 'string' ? { text, values } : text),
+        client.query('commit'),
+      ];
+      const settled = await Promise.allSettled(sent);
+      // The first failure says why; the statements after it only say the transaction was aborted.
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      client.release();
+      return (settled[2] as PromiseFulfilledResult<pg.QueryResult>).value;
+    } catch (error) {
+      client.release(error as Error);
+      throw error;
+    }
+  };
+  // The queue's functions call query(text, values) or query(config); the overloads of
+  // pg's signature (callbacks, submittables) are not used through this pool.
+  return query as Queryable['query'];
 }
