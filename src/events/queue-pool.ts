@@ -10,13 +10,14 @@
  * options, and a session setting would leak, through a transaction pooler, into
  * whichever client gets the server connection next (handlers' writes included). So
  * there every bookkeeping statement runs in its own transaction that sets it locally:
- * begin, set, the statement and commit go out together (pipeline mode), so it costs
- * no round trip, only three tiny statements on the server, and keeps the same
- * durability trade in every mode.
+ * the setting and the statement go out together as one implicit transaction
+ * (src/db/implicit-transaction.ts), which costs no round trip, only one tiny statement
+ * on the server, and keeps the same durability trade in every mode.
  */
 import pg from 'pg';
 import { connectionConfig, type DatabaseLink } from '../db/connection.js';
 import { surviveConnectionLoss } from '../db/connection-loss.js';
+import { implicitTransaction } from '../db/implicit-transaction.js';
 import type { Logger } from '../log.js';
 import type { Queryable } from './queue/job.js';
 
@@ -30,7 +31,6 @@ export function createQueuePool(database: DatabaseLink, log: Logger): QueuePool 
     ...connection.config,
     max: 4, // one claim, one complete, one fail and one heartbeat/rescue at a time
     connectionTimeoutMillis: 10_000,
-    pipeline: !connection.startupOptions,
   });
   surviveConnectionLoss(pool, (error) => log.warn({ err: { message: error.message } }, 'idle queue connection lost'));
   if (connection.startupOptions) return pool;
@@ -40,20 +40,12 @@ export function createQueuePool(database: DatabaseLink, log: Logger): QueuePool 
 /** `query` that runs each statement in its own asynchronously committed transaction, in one round trip. */
 function asyncCommitQuery(pool: pg.Pool): Queryable['query'] {
   const query = async (text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult> => {
+    const statement = typeof text === 'string' ? { text, values: values ?? [] } : { text: text.text, values: text.values ?? [] };
     const client = await pool.connect();
     try {
-      const sent = [
-        client.query('begin'),
-        client.query(`select set_config('synchronous_commit', 'off', true)`),
-        client.query(typeof text === 'string' ? { text, values } : text),
-        client.query('commit'),
-      ];
-      const settled = await Promise.allSettled(sent);
-      // The first failure says why; the statements after it only say the transaction was aborted.
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) throw failed.reason;
+      const [, result] = await implicitTransaction(client, [{ text: `select set_config('synchronous_commit', 'off', true)`, values: [] }, statement]);
       client.release();
-      return (settled[2] as PromiseFulfilledResult<pg.QueryResult>).value;
+      return result!;
     } catch (error) {
       client.release(error as Error);
       throw error;
