@@ -42,8 +42,3 @@ export function detectPoolMode(url: string): PoolMode {
   if (!SUPABASE_POOLER_HOST.test(parsed.hostname)) return 'direct';
   return parsed.port === SUPAVISOR_TRANSACTION_PORT ? 'transaction' : 'session';
 }
-
-/** Whether connections in this mode keep their session from one transaction to the next. */
-export function keepsSession(mode: PoolMode): boolean {
-  return mode !== 'transaction';
-}
