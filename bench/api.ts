@@ -6,13 +6,20 @@
  *             50 connections for 20 s (autocannon). Goal: p99 ≤ 50 ms. Run twice: the api
  *             as deployed (repeated reads answered from kept answers after a database
  *             check), then with kept answers off (every read runs the whole statement).
+ *   pooled    the same load on the api as deployed, its database reached through
+ *             PgBouncer (Debian's 1.18, as Supavisor on Render) in session mode, then in
+ *             transaction mode (role and claims per transaction, no prepared statements),
+ *             each with as many server connections as the api has clients (20). Goal:
+ *             p99 within 1.5× of direct.
  *   uploads   100 one-page PDFs uploaded at once: all accepted (202), peak RSS.
  *   statement the journey's SQL statement alone, as the same user, 8 connections for
  *             5 s: what the database side can serve on this machine, to tell whether
  *             the api or the database limits the endpoint.
  *
  * Usage: npm run bench:api [-- <seconds> <connections>]
- * Last line: {"rps", "p50_ms", "p99_ms", "uploads_accepted", "peak_rss_mb", …}. Not part of `npm test`.
+ * Last line: {"rps", "p50_ms", "p99_ms", "uploads_accepted", "peak_rss_mb", …, "pooled_session_rps",
+ * "pooled_session_p99_ms", "pooled_transaction_rps", "pooled_transaction_p99_ms"}. Not part of `npm test`.
+ * Needs `pgbouncer` (apt-get install pgbouncer).
  */
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
@@ -25,6 +32,7 @@ import { rebuildJourney } from '../src/consumers/journey/recompute.js';
 import { createPool } from '../src/db/pool.js';
 import { asUser } from '../src/db/as-caller.js';
 import { CallerPool } from '../src/db/caller-pool.js';
+import type { PoolMode } from '../src/db/pool-mode.js';
 import { TIMELINE_DEFAULT_LIMIT } from '../src/http/api/journey.js';
 import { journeyStatement } from '../src/http/api/journey-statement.js';
 import { createTokenVerifier, mintToken } from '../src/http/auth/tokens.js';
@@ -32,7 +40,8 @@ import { listen } from '../src/http/server.js';
 import { createLogger } from '../src/log.js';
 import { LocalStorage } from '../src/providers/storage/local-storage.js';
 import { sampleLabReport, toPdf } from '../test/fixtures/documents.js';
-import { round, table } from './stats.js';
+import { startPgBouncer } from '../test/helpers/pgbouncer.js';
+import { round, table, waitFor } from './stats.js';
 import { throwawayDatabase } from './throwaway-database.js';
 
 const SECONDS = Number(process.argv[2] ?? 20);
@@ -95,6 +104,37 @@ if (probe.status !== 200) throw new Error(`journey endpoint answered ${probe.sta
 const load = (url: string) => autocannon({ url, connections: CONNECTIONS, duration: SECONDS, workers: 1, headers: { Authorization: `Bearer ${token}` } });
 const result = await load(journeyUrl);
 const non2xx = result.non2xx + result.errors;
+
+/**
+ * The same load on the same api, its database through PgBouncer in `mode`: the api's
+ * pools (20 clients) on the pooler, 20 server connections behind it, the session URL
+ * direct (nothing here listens).
+ */
+async function throughPooler(mode: Exclude<PoolMode, 'direct'>) {
+  const bouncer = await startPgBouncer({ serverUrl: database.url, mode, poolSize: 20 });
+  const target = { url: bouncer.url(database.name), poolMode: mode, sessionUrl: database.url };
+  const pooledPool = createPool(target, config.databasePoolMax, log);
+  const callerPool = new CallerPool(target, config.databasePoolMax);
+  const pooledApi = await listen({ ...deps, pool: pooledPool, callerPool }, 0);
+  try {
+    const url = `http://127.0.0.1:${pooledApi.port}/api/healthcare-journey?profile=${profile}`;
+    const check = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+    if (check.status !== 200) throw new Error(`journey endpoint through the ${mode} pooler answered ${check.status}: ${await check.text()}`);
+    return await load(url);
+  } finally {
+    await pooledApi.close();
+    // Requests autocannon left behind still finish (and their audit rows are written)
+    // before the pools go: twice idle in a row.
+    const idle = (p: typeof pooledPool) => p.totalCount === p.idleCount && p.waitingCount === 0;
+    let quiet = 0;
+    await waitFor(() => (quiet = idle(pooledPool) && idle(callerPool.pool) ? quiet + 1 : 0) >= 2, 50);
+    await callerPool.end();
+    await pooledPool.end();
+    await bouncer.stop();
+  }
+}
+const pooledSession = await throughPooler('session');
+const pooledTransaction = await throughPooler('transaction');
 const uncached = await load(`http://127.0.0.1:${uncachedApi.port}/api/healthcare-journey?profile=${profile}`);
 await uncachedApi.close();
 
@@ -140,6 +180,14 @@ await rm(storageDir, { recursive: true, force: true });
 table(['GET /api/healthcare-journey (10,000 records)', 'connections', 'seconds', 'req/s', 'p50 ms', 'p90 ms', 'p97.5 ms', 'p99 ms', 'non-2xx'], [
   ['Guardian (as deployed)', CONNECTIONS, SECONDS, round(result.requests.average), result.latency.p50, result.latency.p90, result.latency.p97_5, result.latency.p99, non2xx],
   ['Guardian, kept answers off', CONNECTIONS, SECONDS, round(uncached.requests.average), uncached.latency.p50, uncached.latency.p90, uncached.latency.p97_5, uncached.latency.p99, uncached.non2xx + uncached.errors],
+  ...([['through PgBouncer, session mode', pooledSession], ['through PgBouncer, transaction mode', pooledTransaction]] as const).map(([label, r]) => [
+    `Guardian (as deployed) ${label}`, CONNECTIONS, SECONDS, round(r.requests.average), r.latency.p50, r.latency.p90, r.latency.p97_5, r.latency.p99, r.non2xx + r.errors,
+  ]),
+]);
+table(['p99 through a pooler', 'p99 ms', '× direct (goal ≤ 1.5)'], [
+  ['direct', result.latency.p99, 1],
+  ['PgBouncer session mode', pooledSession.latency.p99, round(pooledSession.latency.p99 / result.latency.p99, 2)],
+  ['PgBouncer transaction mode', pooledTransaction.latency.p99, round(pooledTransaction.latency.p99 / result.latency.p99, 2)],
 ]);
 table(['the journey statement alone', 'connections', 'seconds', 'statements/s'], [
   ['Postgres, as the user', STATEMENT_CONNECTIONS, STATEMENT_SECONDS, statementsPerSecond],
@@ -164,4 +212,9 @@ console.log(JSON.stringify({
   seconds: SECONDS,
   records: RECORDS,
   upload_seconds: round(uploadSeconds, 1),
+  pooled_session_rps: round(pooledSession.requests.average),
+  pooled_session_p99_ms: pooledSession.latency.p99,
+  pooled_transaction_rps: round(pooledTransaction.requests.average),
+  pooled_transaction_p99_ms: pooledTransaction.latency.p99,
+  pooled_non2xx: pooledSession.non2xx + pooledSession.errors + pooledTransaction.non2xx + pooledTransaction.errors,
 }));

@@ -14,7 +14,7 @@ const onShutdown = installShutdown(log);
 
 const server = await resolveDatabase(config, log);
 onShutdown('database server', () => server.stop());
-const pool = createPool(server.url, config.databasePoolMax, log);
+const pool = createPool(server.target, config.databasePoolMax, log);
 onShutdown('database pool', () => pool.end());
 
 const api = await startApi(config, pool, log);

@@ -6,11 +6,15 @@
  * stops the process with a message that names the variable, so a typo in a
  * Render dashboard fails the deploy instead of failing the first request.
  */
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { missingSetting, type GuardianProcess } from './process-requirements.js';
 
 export { PROCESSES, type GuardianProcess } from './process-requirements.js';
+import { detectPoolMode, POOL_MODES, type PoolMode } from './db/pool-mode.js';
+import { tlsParameterProblem } from './db/tls.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,6 +35,19 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections per process pool. */
   databasePoolMax: number;
+  /**
+   * How DATABASE_URL pools connections (src/db/pool-mode.ts): DATABASE_POOL_MODE, else
+   * detected from the URL (Supavisor: 6543 transaction, 5432 session), else direct.
+   */
+  databasePoolMode: PoolMode;
+  /**
+   * A URL whose connections keep their session, for LISTEN and session locks
+   * (migrations, journey rebuilds); undefined: DATABASE_URL itself. Required when
+   * DATABASE_URL is a transaction pooler.
+   */
+  databaseListenUrl: string | undefined;
+  /** Another CA the database server's certificate may chain to (DATABASE_CA: a PEM file). */
+  databaseCa: { file: string; pem: string } | undefined;
   /** Folder for the embedded Postgres cluster (git-ignored, kept across runs). */
   embeddedPgDir: string;
   /** Port for the embedded Postgres; 0 picks a free one at start. */
@@ -191,6 +208,11 @@ function postgresUrl(env: Env, name: string): string | undefined {
     throw new ConfigError(name, `expected a postgres:// or postgresql:// URL, got protocol "${url.protocol}"`);
   }
   if (url.pathname.length <= 1) throw new ConfigError(name, 'names no database (expected …/database)');
+  const tlsProblem = tlsParameterProblem(url);
+  if (tlsProblem) throw new ConfigError(name, tlsProblem);
+  // node-postgres would let a URL's `options` replace the startup options the pools
+  // choose (src/db/connection.ts); per-role settings belong in ALTER ROLE … SET.
+  if (url.searchParams.has('options')) throw new ConfigError(name, 'the options parameter is not supported (set per-role settings with ALTER ROLE … SET)');
   return raw;
 }
 
@@ -202,6 +224,52 @@ function apiKeys(env: Env, name: string, prefix: string): string[] {
     if (!key.startsWith(prefix) || key.length < prefix.length + 16) throw new ConfigError(name, `expected keys that start with ${prefix}`);
   }
   return keys;
+}
+
+/** DATABASE_POOL_MODE, DATABASE_LISTEN_URL and DATABASE_CA, checked against DATABASE_URL. */
+function databaseSettings(env: Env, url: string | undefined): Pick<Config, 'databasePoolMode' | 'databaseListenUrl' | 'databaseCa'> {
+  const listenUrl = postgresUrl(env, 'DATABASE_LISTEN_URL');
+  const explicitMode = text(env, 'DATABASE_POOL_MODE');
+  if (!url) {
+    // The embedded Postgres is local and direct: a pooler setting would be a mistake.
+    if (explicitMode !== undefined && explicitMode.toLowerCase() !== 'direct') throw new ConfigError('DATABASE_POOL_MODE', 'needs DATABASE_URL (the embedded Postgres is direct)');
+    if (listenUrl) throw new ConfigError('DATABASE_LISTEN_URL', 'needs DATABASE_URL (the embedded Postgres is direct)');
+  }
+  const poolMode = choice(env, 'DATABASE_POOL_MODE', POOL_MODES, url ? detectPoolMode(url) : 'direct');
+  if (listenUrl && detectPoolMode(listenUrl) === 'transaction') {
+    throw new ConfigError('DATABASE_LISTEN_URL', 'is a transaction pooler (port 6543): LISTEN needs a session (the direct host, or the session pooler on port 5432)');
+  }
+  if (poolMode === 'transaction' && (!listenUrl || listenUrl === url)) {
+    throw new ConfigError(
+      'DATABASE_LISTEN_URL',
+      'is required when DATABASE_URL is a transaction pooler: LISTEN and session locks need a session (the direct host, or the session pooler on port 5432)',
+    );
+  }
+  return { databasePoolMode: poolMode, databaseListenUrl: listenUrl, databaseCa: caFile(env, 'DATABASE_CA') };
+}
+
+/** A PEM file of one or more CA certificates, read and parsed once at start. */
+function caFile(env: Env, name: string): { file: string; pem: string } | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  const file = path.resolve(projectRoot, raw);
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(name, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new ConfigError(name, `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  for (const block of blocks) {
+    try {
+      if (!new X509Certificate(block).ca) throw new ConfigError(name, `${file}: a certificate in it is not a CA certificate`);
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(name, `${file}: a certificate in it cannot be parsed`);
+    }
+  }
+  return { file, pem };
 }
 
 function choice<T extends string>(env: Env, name: string, options: readonly T[], fallback: T): T {
@@ -340,11 +408,13 @@ function readConfig(env: Env, options: LoadOptions): Config {
   // Render sets RENDER=true: there a missing setting is a deployment mistake, not a cue to improvise.
   const onRender = text(env, 'RENDER') !== undefined;
   const mode = environment(env, options.defaultEnvironment ?? 'production', onRender);
+  const databaseUrl = postgresUrl(env, 'DATABASE_URL');
   return {
     environment: mode,
     onRender,
-    databaseUrl: postgresUrl(env, 'DATABASE_URL'),
+    databaseUrl,
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 500),
+    ...databaseSettings(env, databaseUrl),
     embeddedPgDir: embeddedDir
       ? path.resolve(projectRoot, embeddedDir)
       : path.join(projectRoot, '.data', 'postgres'),

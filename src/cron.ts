@@ -17,7 +17,7 @@ import { createLogger } from './log.js';
 const config = loadConfigOrExit({ process: 'cron' });
 const log = createLogger(config.logLevel, 'guardian-cron');
 const server = await resolveDatabase(config, log);
-const pool = createPool(server.url, 2, log);
+const pool = createPool(server.target, 2, log);
 // The sweeps log their own outcome and never throw; a failed one fails the run, so
 // Render shows it.
 const rescued = await rescueSweep(pool, log);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadConfigOrExit } from './config.js';
 import { createLogger } from './log.js';
 import { migrate } from './db/migrations.js';
-import { createPool, resolveDatabase } from './db/pool.js';
+import { createPool, createSessionClient, resolveDatabase } from './db/pool.js';
 import { loadSeed } from './db/seed.js';
 import { createJobMetrics } from './events/job-metrics.js';
 import { mintToken } from './http/auth/tokens.js';
@@ -32,10 +32,12 @@ const migrationsDir = path.join(config.projectRoot, 'supabase', 'migrations');
 const server = await resolveDatabase(config, log);
 onShutdown('database server', () => server.stop());
 
-const pool = createPool(server.url, config.databasePoolMax, log);
+const pool = createPool(server.target, config.databasePoolMax, log);
 onShutdown('database pool', () => pool.end());
 
-const client = await pool.connect();
+// Migrations hold a session lock: a connection of their own, on the session URL.
+const client = createSessionClient(server.target, 'guardian-migrate');
+await client.connect();
 try {
   const result = await migrate(client, { dir: migrationsDir, log });
   log.info({ applied: result.applied.length, supabase_standin: result.standin }, 'database ready');
@@ -44,12 +46,12 @@ try {
     log.info('demo data loaded');
   }
 } finally {
-  client.release();
+  await client.end();
 }
 
 // One metrics registry for the api and the worker sharing this process.
 const metrics = createMetrics({ pool, bearerToken: config.http.metricsToken });
-const worker = new Worker({ pool, databaseUrl: server.url, consumers: await registeredConsumers({ config, pool }),
+const worker = new Worker({ pool, database: server.target, consumers: await registeredConsumers({ config, pool }),
   periodic: periodicSweeps({ pool, log }),
   onJobSettled: createJobMetrics(metrics.registry).onJobSettled,
   settings: config.jobs,
@@ -61,7 +63,7 @@ onShutdown('worker', () => worker.stop());
 const api = await startApi(config, pool, log, metrics);
 onShutdown('api', () => api.close());
 // Registered after the api so it closes first: open sockets would hold the server open.
-const realtime = await startRealtime({ config, databaseUrl: server.url, pool, server: api.server, log });
+const realtime = await startRealtime({ config, databaseUrl: server.target, pool, server: api.server, log });
 onShutdown('realtime', () => realtime.close());
 log.info({ port: api.port, embedded_database: server.embedded }, `api listening on http://localhost:${api.port}`);
 

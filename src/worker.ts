@@ -18,13 +18,13 @@ const onShutdown = installShutdown(log, config.jobs.shutdownGraceMs + 5000);
 
 const server = await resolveDatabase(config, log);
 onShutdown('database server', () => server.stop());
-const pool = createPool(server.url, config.databasePoolMax, log);
+const pool = createPool(server.target, config.databasePoolMax, log);
 onShutdown('database pool', () => pool.end());
 
 // Render's background workers cannot be scraped: job metrics are published to the
 // database and served by the api's /metrics (src/events/job-metrics-publisher.ts).
 const registry = new Registry();
-const worker = new Worker({ pool, databaseUrl: server.url, consumers: await registeredConsumers({ config, pool }),
+const worker = new Worker({ pool, database: server.target, consumers: await registeredConsumers({ config, pool }),
   periodic: periodicSweeps({ pool, log }),
   settings: config.jobs,
   log,

@@ -3,6 +3,10 @@
  * named by DATABASE_URL, or, when it is unset, against the embedded Postgres in its
  * own folder (.data/postgres-test, so a running `npm start` is not disturbed).
  *
+ * With GUARDIAN_TEST_POOL_MODE=session it also starts a PgBouncer in session mode in
+ * front of that server, and the test databases are used through it
+ * (test/helpers/pooled-run.ts); .ci/run runs the api's and the worker's suites so.
+ *
  * It ends with one plain line "N passed, N failed" and exits non-zero when any test
  * failed or no test ran.
  */
@@ -11,6 +15,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { startPgBouncer } from './helpers/pgbouncer.js';
 
 const config = loadConfig();
 const log = createLogger('warn', 'guardian-test');
@@ -29,12 +34,28 @@ if (!url) {
   console.log(`tests: using DATABASE_URL (${new URL(url).host})`);
 }
 
+const pooled: Record<string, string> = {};
+const poolMode = process.env.GUARDIAN_TEST_POOL_MODE;
+if (poolMode) {
+  // Session mode only: the suites keep sessions (LISTEN, session settings) on their URL.
+  if (poolMode !== 'session') throw new Error(`GUARDIAN_TEST_POOL_MODE: only session is supported for whole suites, not ${poolMode}`);
+  const bouncer = await startPgBouncer({ serverUrl: url, mode: 'session', poolSize: 60 });
+  const stopDatabase = stop;
+  stop = async () => {
+    await bouncer.stop();
+    await stopDatabase();
+  };
+  pooled.GUARDIAN_TEST_POOLER_URL = bouncer.url('postgres');
+  pooled.GUARDIAN_TEST_POOL_MODE = 'session';
+  console.log(`tests: the test databases through PgBouncer in session mode (${bouncer.address})`);
+}
+
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', path.join(config.projectRoot, 'test', 'uvu-entry.ts'), 'test', pattern],
   {
     cwd: config.projectRoot,
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', FORCE_COLOR: '0' },
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', FORCE_COLOR: '0', ...pooled },
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 );

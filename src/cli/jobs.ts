@@ -37,7 +37,7 @@ const [command, id] = process.argv.slice(2);
 const config = loadConfig();
 const log = createLogger('warn', 'guardian-jobs');
 const server = await resolveDatabase(config, log);
-const pool = createPool(server.url, 2, log);
+const pool = createPool(server.target, 2, log);
 let exitCode = 0;
 try {
   if (command === 'status' || command === undefined) {

@@ -21,7 +21,8 @@ const [command, target] = process.argv.slice(2);
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'guardian-journey');
 const server = await resolveDatabase(config, log);
-const pool = createPool(server.url, 2, log);
+// A rebuild holds a session lock (src/consumers/journey/recompute.ts): the session URL.
+const pool = createPool(server.target, 2, log, { session: true });
 let exitCode = 0;
 try {
   if (command === 'rebuild' && (target === '--all' || (target && UUID.test(target)))) {

@@ -4,11 +4,11 @@
  * as the pre-deploy step (`node dist/cli/migrate.js`); a failure there stops the deploy.
  */
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { migrate } from '../db/migrations.js';
-import { resolveDatabase, type DatabaseServer } from '../db/pool.js';
+import { createSessionClient, resolveDatabase, type DatabaseServer } from '../db/pool.js';
+import type pg from 'pg';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'guardian-migrate');
@@ -18,7 +18,8 @@ let exitCode = 0;
 try {
   // Inside the try: a refusal (DATABASE_URL missing on Render) is logged like any failure.
   server = await resolveDatabase(config, log);
-  client = new pg.Client({ connectionString: server.url });
+  // The migration lock is a session lock: the session URL (DATABASE_LISTEN_URL when DATABASE_URL is a transaction pooler).
+  client = createSessionClient(server.target, 'guardian-migrate');
   await client.connect();
   const result = await migrate(client, { dir: path.join(config.projectRoot, 'supabase', 'migrations'), log });
   log.info(

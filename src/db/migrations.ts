@@ -103,7 +103,8 @@ async function applyOne(client: pg.ClientBase, migration: Migration): Promise<vo
 
 /**
  * Prepares a database: the Supabase stand-in where Supabase is absent, then every
- * pending migration. Safe to call from several processes at once.
+ * pending migration. Safe to call from several processes at once. Holds a session
+ * lock: `client` must keep its session (createSessionClient, never a transaction pooler).
  */
 export async function migrate(
   client: pg.ClientBase,

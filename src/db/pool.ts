@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { ConfigError, type Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { connectionConfig, rememberTarget, toTarget, type DatabaseLink, type DatabaseTarget } from './connection.js';
 import { surviveConnectionLoss } from './connection-loss.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
@@ -11,7 +12,10 @@ export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
 export interface DatabaseServer {
+  /** The pooled URL (DATABASE_URL, or the embedded cluster's). */
   url: string;
+  /** The URL with its pool mode, session URL and extra CA: what pools and listeners are made from. */
+  target: DatabaseTarget;
   embedded: boolean;
   /** Stops the embedded cluster; a no-op for an external DATABASE_URL. */
   stop(): Promise<void>;
@@ -24,22 +28,47 @@ export interface DatabaseServer {
  * caller, the lenient CLIs included).
  */
 export async function resolveDatabase(config: Config, log: Logger): Promise<DatabaseServer> {
-  if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
-  if (config.onRender) {
+  if (!config.databaseUrl && config.onRender) {
     throw new ConfigError('DATABASE_URL', 'is required on Render: the embedded Postgres is a local convenience, and its data would be lost at the next deploy');
   }
+  const extraCa = config.databaseCa ? { extraCa: config.databaseCa.pem } : {};
+  if (config.databaseUrl) {
+    const target: DatabaseTarget = {
+      url: config.databaseUrl,
+      poolMode: config.databasePoolMode,
+      sessionUrl: config.databaseListenUrl ?? config.databaseUrl,
+      ...extraCa,
+    };
+    return { url: config.databaseUrl, target, embedded: false, stop: async () => {} };
+  }
   const embedded = await startEmbeddedPostgres({ dir: config.embeddedPgDir, port: config.embeddedPgPort, log });
-  return { url: embedded.url, embedded: true, stop: embedded.stop };
+  const target: DatabaseTarget = { url: embedded.url, poolMode: 'direct', sessionUrl: embedded.url, ...extraCa };
+  return { url: embedded.url, target, embedded: true, stop: embedded.stop };
 }
 
-export function createPool(url: string, max: number, log: Logger): Pool {
+export interface PoolOptions {
+  /** Default 'guardian'. */
+  applicationName?: string;
+  /** Connect to the session URL: for work that holds a session lock (migrations, journey rebuilds). */
+  session?: boolean;
+}
+
+export function createPool(database: DatabaseLink, max: number, log: Logger, options: PoolOptions = {}): Pool {
+  const target = toTarget(database);
+  const resolved = connectionConfig(target, { applicationName: options.applicationName ?? 'guardian', session: options.session });
   const pool = new pg.Pool({
-    connectionString: url,
+    ...resolved.config,
     max,
     // A request should fail fast with a clear error rather than queue forever.
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
-    application_name: 'guardian',
   });
+  // What is built on this pool later (the api's caller pool) connects where it does.
+  rememberTarget(pool, options.session ? { ...target, url: target.sessionUrl, poolMode: resolved.mode } : target);
   return surviveConnectionLoss(pool, (error) => log.warn({ err: { message: error.message } }, 'idle database connection lost'));
+}
+
+/** One connection that keeps its session (LISTEN-capable URL): migrations hold a session lock on it. */
+export function createSessionClient(database: DatabaseLink, applicationName: string): pg.Client {
+  return new pg.Client(connectionConfig(database, { applicationName, session: true }).config);
 }

@@ -3,10 +3,9 @@
  * lease was lost (the worker stalled past it and another worker took the job over) is
  * dropped and its run aborted: its result must not be acknowledged.
  */
-import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import type { LazyAbort } from './lazy-abort.js';
-import type { Job } from './queue/job.js';
+import type { Job, Queryable } from './queue/job.js';
 import { heartbeatJobs } from './queue/lease.js';
 
 /** A worker's lane for one job type, as far as leases go. */
@@ -17,7 +16,7 @@ export interface LeaseHolder {
 }
 
 /** One heartbeat per job type; a failing heartbeat is logged and retried at the next beat. */
-export async function renewLeases(pool: Pool, workerId: string, holders: Iterable<LeaseHolder>, leaseMs: number, log: Logger): Promise<void> {
+export async function renewLeases(pool: Queryable, workerId: string, holders: Iterable<LeaseHolder>, leaseMs: number, log: Logger): Promise<void> {
   for (const holder of holders) {
     const ids = [...holder.held.keys()];
     if (ids.length === 0) continue;

@@ -5,6 +5,7 @@
  * while we were away are gone, the job table is not.
  */
 import { map, type Observable } from 'rxjs';
+import type { DatabaseLink } from '../db/connection.js';
 import type { Logger } from '../log.js';
 import { listenForNotifications } from './notification-listener.js';
 import { JOBS_CHANNEL, type JobsNotification } from './queue/job.js';
@@ -34,9 +35,10 @@ function parseJobsPayload(text: string): JobsNotification | undefined {
   return { types, count: typeof count === 'number' ? count : 0 };
 }
 
-export async function createListener(url: string, log: Logger): Promise<Listener> {
+/** Listens on the database's session URL (DATABASE_LISTEN_URL): a transaction pooler cannot LISTEN. */
+export async function createListener(database: DatabaseLink, log: Logger): Promise<Listener> {
   const listener = await listenForNotifications({
-    url,
+    url: database,
     channel: JOBS_CHANNEL,
     applicationName: LISTENER_APPLICATION_NAME,
     parse: parseJobsPayload,

@@ -17,6 +17,7 @@
  */
 import pgListen, { type Subscriber } from 'pg-listen';
 import { Observable, share, Subject } from 'rxjs';
+import { connectionConfig, type DatabaseLink } from '../db/connection.js';
 import type { Logger } from '../log.js';
 
 export type NotificationEvent<T> =
@@ -30,7 +31,8 @@ export interface NotificationListener<T> {
 }
 
 export interface NotificationListenerOptions<T> {
-  url: string;
+  /** The database; the connection goes to its session URL (src/db/connection.ts). */
+  url: DatabaseLink;
   channel: string;
   /** Names the session in pg_stat_activity, for operators and tests. */
   applicationName: string;
@@ -48,6 +50,8 @@ const quietClose = (sub: Subscriber | undefined) => sub?.close().catch(() => {})
 
 export async function listenForNotifications<T>(options: NotificationListenerOptions<T>): Promise<NotificationListener<T>> {
   const { url, channel, applicationName, parse, log } = options;
+  // Resolved once: TLS, the session URL, and a clear error for a transaction pooler.
+  const connection = connectionConfig(url, { applicationName, session: true }).config;
   const subject = new Subject<NotificationEvent<T>>();
   let current: Subscriber | undefined; // the one whose events we report
   let pending: Subscriber | undefined; // being connected by replace(); reported once listening
@@ -58,8 +62,8 @@ export async function listenForNotifications<T>(options: NotificationListenerOpt
 
   const build = (): Subscriber => {
     const sub: Subscriber = pgListen.default(
-      // Named so an operator (or a test) can find the session in pg_stat_activity.
-      { connectionString: url, application_name: applicationName },
+      // Named (application_name) so an operator (or a test) can find the session in pg_stat_activity.
+      connection,
       {
         // pg-listen starts its own reconnect loop even when the first connect fails, and
         // keeps it going after close(): throwing here ends it for a non-current subscriber.

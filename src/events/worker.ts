@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { mergeMap, Subject, type Subscription } from 'rxjs';
 import type { JobSettings } from '../config.js';
+import type { DatabaseTarget } from '../db/connection.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import { Batcher } from './batcher.js';
@@ -28,7 +29,7 @@ import { LazyAbort } from './lazy-abort.js';
 import { renewLeases } from './lease-renewal.js';
 import type { Consumer } from './consumer.js';
 import { createListener, type Listener } from './listener.js';
-import { createQueuePool } from './queue-pool.js';
+import { createQueuePool, type QueuePool } from './queue-pool.js';
 import { backoffDelay } from './queue/backoff.js';
 import { claimJobs, clearIdle } from './queue/claim.js';
 import { completeJobs } from './queue/complete.js';
@@ -39,12 +40,14 @@ import { pruneSweep, rescueSweep } from './queue/maintenance.js';
 import { retryWhileDatabaseUnavailable } from './transient-retry.js';
 
 export interface WorkerOptions {
-  /** Used for queue bookkeeping when no databaseUrl is given. */
+  /** Used for queue bookkeeping when no database is given. */
   pool: Pool;
   /**
-   * For the dedicated LISTEN connection and a small bookkeeping pool of the worker's
-   * own; omit to rely on polling and `pool` alone.
+   * For the dedicated LISTEN connection (on its session URL) and a small bookkeeping
+   * pool of the worker's own; omit to rely on polling and `pool` alone.
    */
+  database?: DatabaseTarget;
+  /** A plain URL instead of `database` (tests, benches): direct, or as declared. */
   databaseUrl?: string;
   consumers: Consumer[];
   settings: JobSettings;
@@ -96,13 +99,15 @@ export class Worker {
   private readonly counts = { claimed: 0, completed: 0, failed: 0, retried: 0 };
   private readonly debug: boolean;
   /** Claims, acknowledgements, heartbeats: see the constructor. */
-  private readonly queue: Pool;
+  private readonly queue: QueuePool;
   private readonly ownsQueuePool: boolean;
+  private readonly database: DatabaseTarget | string | undefined;
 
   constructor(private readonly options: WorkerOptions) {
     this.debug = options.log.isLevelEnabled('debug');
-    this.ownsQueuePool = options.databaseUrl !== undefined;
-    this.queue = options.databaseUrl ? createQueuePool(options.databaseUrl, options.log) : options.pool;
+    this.database = options.database ?? options.databaseUrl;
+    this.ownsQueuePool = this.database !== undefined;
+    this.queue = this.database ? createQueuePool(this.database, options.log) : options.pool;
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     for (const consumer of options.consumers) {
       if (this.lanes.has(consumer.type)) throw new Error(`two consumers for job type ${consumer.type}`);
@@ -144,8 +149,8 @@ export class Worker {
         .pipe(mergeMap((job) => this.track(this.run(lane, job)), lane.concurrency)) // project runs only when a slot is free
         .subscribe();
     }
-    if (this.options.databaseUrl) {
-      this.listener = await createListener(this.options.databaseUrl, log);
+    if (this.database) {
+      this.listener = await createListener(this.database, log);
       this.listener.events$.subscribe((event) => {
         if (event.kind === 'connected') this.wake();
         else if (event.kind === 'jobs') this.wake(event.types);

@@ -11,6 +11,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { DocumentSettings, HttpSettings } from '../config.js';
 import { CallerPool } from '../db/caller-pool.js';
+import { targetOf } from '../db/connection.js';
 import { JourneyCache, registerJourneyCacheMetrics } from './api/journey-cache.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
@@ -40,7 +41,7 @@ export interface AppDeps {
   version?: string;
   /** Metrics made by the caller (so a worker in the same process can add its job metrics). */
   metrics?: HttpMetrics;
-  /** Connections for signed-in users' work (default: a pool of the same size on the same database). */
+  /** Connections for signed-in users' work (default: a pool of the same size on the same database, in its pool mode). */
   callerPool?: CallerPool;
   /** The journey answers kept between requests (default: one of http.journeyCacheBytes). */
   journeyCache?: JourneyCache;
@@ -99,10 +100,9 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = openapi;
   });
   router.get('/metrics', metrics.handler);
-  const poolOptions = (deps.pool as unknown as { options: { connectionString?: string; max?: number } }).options;
   mountRoutes(router, routes, {
     pool: deps.pool,
-    callerPool: deps.callerPool ?? new CallerPool(poolOptions.connectionString!, poolOptions.max ?? 10,
+    callerPool: deps.callerPool ?? new CallerPool(targetOf(deps.pool), deps.pool.options.max ?? 10,
       (error) => deps.log.warn({ err: { message: error.message } }, 'caller pool connection error')),
     auditWriter: new AuditWriter(deps.pool),
     rateLimiter: new RateLimiter(deps.pool, (error) => deps.log.warn({ err: { message: error.message } }, 'rate-limit sync failed')),

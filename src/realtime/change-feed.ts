@@ -23,6 +23,7 @@
  */
 import type pg from 'pg';
 import type { CallerPool } from '../db/caller-pool.js';
+import type { DatabaseLink } from '../db/connection.js';
 import { listenForNotifications, type NotificationListener } from '../events/notification-listener.js';
 import type { Logger } from '../log.js';
 import type { PostgresChangesData, Subscription, SubscriptionRegistry } from './registry.js';
@@ -55,7 +56,8 @@ const READ_CONCURRENCY = 8;
 const VERSION_READ_BATCH = 64;
 
 export interface ChangeFeedOptions {
-  databaseUrl: string;
+  /** For the LISTEN connection, on the session URL (DATABASE_LISTEN_URL). */
+  databaseUrl: DatabaseLink;
   /** Reads as a signed-in user (role authenticated + their claims), under RLS. */
   callerPool: Pick<CallerPool, 'read'>;
   /** Superuser pool: heartbeats, pg_type lookups and service_role reads. */

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Config } from '../config.js';
 import { CallerPool } from '../db/caller-pool.js';
+import type { DatabaseLink } from '../db/connection.js';
 import type { Pool } from '../db/pool.js';
 import { createTokenVerifier } from '../http/auth/tokens.js';
 import type { Logger } from '../log.js';
@@ -15,7 +16,8 @@ import { createChangeFeed } from './change-feed.js';
 import { createRealtimeGateway } from './gateway.js';
 import { SubscriptionRegistry } from './registry.js';
 
-export async function startRealtime(deps: { config: Config; databaseUrl: string; pool: Pool; server: Server; log: Logger }) {
+/** `databaseUrl`: the database (a URL, or the resolved target with its pool mode and session URL). */
+export async function startRealtime(deps: { config: Config; databaseUrl: DatabaseLink; pool: Pool; server: Server; log: Logger }) {
   const registry = new SubscriptionRegistry();
   const gateway = createRealtimeGateway({ server: deps.server, verifier: await createTokenVerifier(deps.config.auth), registry, log: deps.log });
   // A few connections: one read per change per distinct set of claims.

@@ -14,6 +14,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { asUser, serviceCaller, withCaller, type Caller } from '../../src/db/as-caller.js';
 import { migrate, readMigrations } from '../../src/db/migrations.js';
+import { pooledUrl } from './pooled-run.js';
 
 export const config = loadConfig();
 export const migrationsDir = path.join(config.projectRoot, 'supabase', 'migrations');
@@ -84,6 +85,7 @@ export async function ensureTemplate(): Promise<string> {
 
 export interface TestDatabase {
   name: string;
+  /** For the code under test: the server, or the session pooler of a pooled run (test/helpers/pooled-run.ts). */
   url: string;
   /** Connected as the server's superuser (like the migrating role): bypasses RLS. */
   pool: pg.Pool;
@@ -101,7 +103,7 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   await withAdmin((admin) =>
     admin.query(`create database ${admin.escapeIdentifier(name)} template ${admin.escapeIdentifier(template)}`),
   );
-  const url = databaseUrl(name);
+  const url = pooledUrl(name) ?? databaseUrl(name);
   const pool = new pg.Pool({ connectionString: url, max: 5 });
   pool.on('error', () => {}); // a test may terminate backends on purpose
   const db: TestDatabase = {

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { config } from './database.js';
+import { poolModeEnv } from './pooled-run.js';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -27,7 +28,7 @@ export function startService(entry: 'api' | 'worker' | 'main', env: Record<strin
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(config.projectRoot, 'src', `${entry}.ts`)], {
     cwd: config.projectRoot,
     // Only what the test gives (and PATH): nothing of the runner's own settings leaks in.
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...poolModeEnv(env.DATABASE_URL), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return watch(entry, child, { group: false, echoStderr: true });

@@ -8,6 +8,8 @@ import { Worker } from '../../src/events/worker.js';
 import { createLogger } from '../../src/log.js';
 import { installShutdown } from '../../src/shutdown.js';
 import { recordingConsumer } from './jobs.js';
+// In a pooled run the URL is the session pooler's: declared so no startup option is sent.
+import './pooled-run.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'test-worker');

@@ -65,6 +65,10 @@ export interface RebuildResult {
  * Recomputes the profile's journey from its records. Runs in one repeatable-read
  * transaction: it sees one snapshot, and drops only the pending changes that snapshot
  * already reflects; changes committed meanwhile stay queued for the next recompute.
+ * The lock is a session lock, so `pool` must keep sessions (direct or a session
+ * pooler: `createPool(target, n, log, { session: true })`); through a transaction
+ * pooler the lock, the transaction and the unlock could each land on another server
+ * connection, and a lock left behind would block that profile's recomputes.
  */
 export async function rebuildJourney(pool: Pool, profileId: string): Promise<RebuildResult> {
   const client = await pool.connect();

@@ -55,8 +55,13 @@ const JOURNEY_VERSION = `private.journey_version($1::uuid)`;
 const CALLER_ACCESS = `(select coalesce(string_agg(distinct a.category, ',' order by a.category), '') from private.profile_access a
       where a.user_id = (select auth.uid()) and a.profile_id = $1::uuid and (a.expires_at is null or a.expires_at > now()))`;
 
-/** The check before a kept answer is served again: no row when the caller may not see the profile. */
-export const CHECK_SQL = `select ${JOURNEY_VERSION} as version, ${CALLER_ACCESS} as access from public.profiles p where p.id = $1::uuid`;
+/**
+ * The check before a kept answer is served again: no row when the caller may not see
+ * the profile. The same version and access as JOURNEY_SQL's, read by a PL/pgSQL
+ * function (migration 20261205000100) so that its plan is kept per server session
+ * even through a transaction pooler, where the statement cannot be prepared.
+ */
+export const CHECK_SQL = `select version, access from private.journey_check($1::uuid)`;
 
 const JOURNEY_SQL = `
   with page as (

@@ -1,0 +1,96 @@
+/**
+ * Issue 13, item 6: the api and the worker as Render runs them (`npm run api`, `npm run
+ * worker`, separate processes, configured only by the environment) with DATABASE_URL a
+ * transaction pooler (PgBouncer 1.18, pool_mode = transaction, a few server connections)
+ * and DATABASE_LISTEN_URL the direct server, as on Render with Supavisor's port 6543.
+ * The whole request path works (reads, uploads, the worker's processing and its
+ * wake-ups by NOTIFY on the listen URL), and nothing but answers comes back.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as assert from 'uvu/assert';
+import { loadConfig } from '../../src/config.js';
+import { mintToken } from '../../src/http/auth/tokens.js';
+import { labelledSet, toPdf } from '../fixtures/documents.js';
+import { databaseUrl, serverUrl } from '../helpers/database.js';
+import { createProfile, createUser } from '../helpers/fixtures.js';
+import { startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
+import { listeningPort, startService, type ServiceProcess } from '../helpers/service-process.js';
+import { databaseSuite, until } from '../helpers/suite.js';
+import { documentRecordCounts, request, type TrafficLog, trafficLoop, uploadUntilAccepted } from '../helpers/traffic.js';
+
+const test = databaseSuite<{ bouncer: PgBouncer; services: ServiceProcess[] }>('transaction pooler: npm run api and npm run worker');
+
+test.before(async (ctx) => {
+  ctx.services = [];
+  ctx.bouncer = await startPgBouncer({ serverUrl: serverUrl(), mode: 'transaction', poolSize: 4 });
+});
+
+test.after(async (ctx) => {
+  await Promise.all(ctx.services.map((s) => s.stop()));
+  await ctx.bouncer?.stop();
+});
+
+test('api and worker on a transaction pooler, LISTEN on the direct URL: reads, uploads and processing work, every answer is a 2xx', async (ctx) => {
+  const secret = randomBytes(32).toString('hex');
+  const env = {
+    DATABASE_URL: ctx.bouncer.url(ctx.db.name),
+    // A PgBouncer on 127.0.0.1 cannot be recognised by its URL (Supavisor's :6543 is).
+    DATABASE_POOL_MODE: 'transaction',
+    DATABASE_LISTEN_URL: databaseUrl(ctx.db.name),
+    PORT: '0',
+    SUPABASE_JWT_SECRET: secret,
+    STORAGE_DIR: await mkdtemp(path.join(tmpdir(), 'guardian-pooler-')),
+    // The catch-up poll out of the way: a document processed within the test's time was
+    // woken by NOTIFY, heard on the listen URL.
+    JOB_POLL_INTERVAL_MS: '600000',
+    RATE_LIMIT_PER_USER_PER_MINUTE: '100000',
+    RATE_LIMIT_PER_IP_PER_MINUTE: '100000',
+    UPLOAD_RATE_LIMIT_PER_USER_PER_MINUTE: '10000',
+  };
+  const api = startService('api', env);
+  const worker = startService('worker', env);
+  ctx.services.push(api, worker);
+  const base = `http://127.0.0.1:${await listeningPort(api)}`;
+  await worker.waitForLog((line) => line.msg === 'worker started');
+
+  const owner = await createUser(ctx.db.pool);
+  const profile = await createProfile(ctx.db.pool, owner);
+  const token = await mintToken(loadConfig({ SUPABASE_JWT_SECRET: secret }).auth, { userId: owner, expiresInSeconds: 600 });
+  const files = await Promise.all(labelledSet(4, 13).map(async (doc, i) => ({ name: `doc-${i}.pdf`, bytes: await toPdf(doc) })));
+
+  const traffic: TrafficLog = new Map();
+  let reading = true;
+  const readers = Array.from({ length: 3 }, () => trafficLoop(base, token, profile, () => reading, traffic));
+  try {
+    for (const file of files) await uploadUntilAccepted(base, token, profile, file, traffic, 1);
+    const statuses = async () => (await ctx.db.pool.query<{ status: string }>(`select status from public.documents where profile_id = $1::uuid`, [profile])).rows.map((r) => r.status);
+    await until(async () => {
+      const now = await statuses();
+      return now.length === files.length && now.every((s) => s === 'processed');
+    }, 90_000, 200);
+  } finally {
+    reading = false;
+    await Promise.all(readers);
+  }
+
+  const unexpected = [...traffic].filter(([outcome]) => !/^2\d\d$/.test(outcome));
+  assert.equal(unexpected, [], 'every answer through the transaction pooler is a 2xx');
+  assert.ok((traffic.get('200') ?? 0) >= 20, `reads were made (${traffic.get('200') ?? 0})`);
+  const records = await documentRecordCounts(ctx.db.pool, profile);
+  assert.ok(records.some((d) => d.records > 0), 'the worker wrote the documents\' records');
+  // Writes through the api on the pooler: a new profile, then read back as the same user.
+  const created = await request(traffic, `${base}/api/profiles`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ display_name: 'Pooled Child', relationship: 'child' }),
+  });
+  assert.is(created?.status, 201);
+  const listed = await request(traffic, `${base}/api/profiles`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.ok(JSON.stringify(listed?.body).includes('Pooled Child'));
+  assert.ok(api.alive() && worker.alive(), 'the api and the worker are still running');
+});
+
+test.run();
