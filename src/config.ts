@@ -155,6 +155,10 @@ export interface JobSettings {
   failedRetentionDays: number;
 }
 
+/** Why DATABASE_URL is required on Render (config and src/db/pool.ts say it alike). */
+export const DATABASE_URL_REQUIRED_ON_RENDER =
+  'is required on Render: the embedded Postgres is a local convenience, and its data would be lost at the next deploy';
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly code = 'CONFIG_INVALID';
@@ -227,10 +231,12 @@ function apiKeys(env: Env, name: string, prefix: string): string[] {
 }
 
 /** DATABASE_POOL_MODE, DATABASE_LISTEN_URL and DATABASE_CA, checked against DATABASE_URL. */
-function databaseSettings(env: Env, url: string | undefined): Pick<Config, 'databasePoolMode' | 'databaseListenUrl' | 'databaseCa'> {
+function databaseSettings(env: Env, url: string | undefined, onRender: boolean): Pick<Config, 'databasePoolMode' | 'databaseListenUrl' | 'databaseCa'> {
   const listenUrl = postgresUrl(env, 'DATABASE_LISTEN_URL');
   const explicitMode = text(env, 'DATABASE_POOL_MODE');
-  if (!url) {
+  // On Render a missing DATABASE_URL is the mistake to name (the process's requirements and
+  // resolveDatabase do), not the pooler settings beside it.
+  if (!url && !onRender) {
     // The embedded Postgres is local and direct: a pooler setting would be a mistake.
     if (explicitMode !== undefined && explicitMode.toLowerCase() !== 'direct') throw new ConfigError('DATABASE_POOL_MODE', 'needs DATABASE_URL (the embedded Postgres is direct)');
     if (listenUrl) throw new ConfigError('DATABASE_LISTEN_URL', 'needs DATABASE_URL (the embedded Postgres is direct)');
@@ -239,7 +245,7 @@ function databaseSettings(env: Env, url: string | undefined): Pick<Config, 'data
   if (listenUrl && detectPoolMode(listenUrl) === 'transaction') {
     throw new ConfigError('DATABASE_LISTEN_URL', 'is a transaction pooler (port 6543): LISTEN needs a session (the direct host, or the session pooler on port 5432)');
   }
-  if (poolMode === 'transaction' && (!listenUrl || listenUrl === url)) {
+  if (url && poolMode === 'transaction' && (!listenUrl || listenUrl === url)) {
     throw new ConfigError(
       'DATABASE_LISTEN_URL',
       'is required when DATABASE_URL is a transaction pooler: LISTEN and session locks need a session (the direct host, or the session pooler on port 5432)',
@@ -414,7 +420,7 @@ function readConfig(env: Env, options: LoadOptions): Config {
     onRender,
     databaseUrl,
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 500),
-    ...databaseSettings(env, databaseUrl),
+    ...databaseSettings(env, databaseUrl, onRender),
     embeddedPgDir: embeddedDir
       ? path.resolve(projectRoot, embeddedDir)
       : path.join(projectRoot, '.data', 'postgres'),

@@ -10,9 +10,9 @@
  */
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { createPool } from '../db/pool.js';
+import { createPool, createSessionClient, resolveDatabase } from '../db/pool.js';
 import { databaseChecks, unreachable } from '../doctor/database-checks.js';
-import { error, type Finding } from '../doctor/finding.js';
+import { error, ok, type Finding } from '../doctor/finding.js';
 import { keysChecks } from '../doctor/keys-checks.js';
 import { settingsChecks } from '../doctor/settings-checks.js';
 import { createLogger } from '../log.js';
@@ -31,7 +31,9 @@ async function examine(): Promise<Finding[]> {
   // A host already known to be unreachable from here is not tried (it would only time out).
   const unreachableHost = findings.some((f) => f.area === 'connection' && f.severity === 'error');
   if (config.databaseUrl && !unreachableHost) {
-    const pool = createPool(config.databaseUrl, 1, createLogger('silent'));
+    // The connections the services make: DATABASE_URL's pool (TLS, pool mode, DATABASE_CA)…
+    const { target } = await resolveDatabase(config, createLogger('silent'));
+    const pool = createPool(target, 1, createLogger('silent'));
     try {
       const client = await pool.connect();
       try {
@@ -49,9 +51,27 @@ async function examine(): Promise<Finding[]> {
     } finally {
       await pool.end().catch(() => undefined);
     }
+    // … and the session one LISTEN and migrations use, when it is another URL.
+    if (target.sessionUrl !== target.url) findings.push(await sessionCheck(target));
   }
   findings.push(...(await keysChecks(config.auth)));
   return findings;
+}
+
+async function sessionCheck(target: Parameters<typeof createSessionClient>[0]): Promise<Finding> {
+  const client = createSessionClient(target, 'guardian-doctor');
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    // LISTEN is what the session is for; a transaction pooler would accept it and deliver nothing.
+    await client.query('listen guardian_doctor; unlisten guardian_doctor');
+    return ok('connection', 'DATABASE_LISTEN_URL connects, and LISTEN works on it');
+  } catch (reason) {
+    const { name, code } = reason as { name?: string; code?: string };
+    return error('connection', `DATABASE_LISTEN_URL cannot be used (${code ? `${name ?? 'Error'} ${code}` : (name ?? 'unknown error')})`, 'set it to the session pooler (port 5432) or the direct host');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 const findings = await examine();

@@ -2,7 +2,7 @@
  * The connection pool and the one place that decides which Postgres we talk to.
  */
 import pg from 'pg';
-import { ConfigError, type Config } from '../config.js';
+import { ConfigError, DATABASE_URL_REQUIRED_ON_RENDER, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { connectionConfig, rememberTarget, toTarget, type DatabaseLink, type DatabaseTarget } from './connection.js';
 import { surviveConnectionLoss } from './connection-loss.js';
@@ -29,7 +29,7 @@ export interface DatabaseServer {
  */
 export async function resolveDatabase(config: Config, log: Logger): Promise<DatabaseServer> {
   if (!config.databaseUrl && config.onRender) {
-    throw new ConfigError('DATABASE_URL', 'is required on Render: the embedded Postgres is a local convenience, and its data would be lost at the next deploy');
+    throw new ConfigError('DATABASE_URL', DATABASE_URL_REQUIRED_ON_RENDER);
   }
   const extraCa = config.databaseCa ? { extraCa: config.databaseCa.pem } : {};
   if (config.databaseUrl) {

@@ -5,6 +5,12 @@
 import type { Config } from '../config.js';
 import { error, ok, warn, type Finding } from './finding.js';
 
+const POOL_MODE_MEANING: Record<Config['databasePoolMode'], string> = {
+  direct: 'DATABASE_URL connects directly (no pooler): every feature works on its connections',
+  session: 'DATABASE_URL is a session-mode pooler: connections keep their session; no startup options are sent',
+  transaction: 'DATABASE_URL is a transaction-mode pooler: requests set role and claims per transaction; LISTEN, migrations and rebuilds use DATABASE_LISTEN_URL',
+};
+
 /** Supabase's direct database host: IPv6 only, which Render cannot reach. */
 const SUPABASE_DIRECT_HOST = /^db\.[a-z0-9]+\.supabase\.co$/i;
 
@@ -17,16 +23,20 @@ export function settingsChecks(config: Config, onRender: boolean): Finding[] {
       : warn('settings', 'DATABASE_URL is not set: the embedded Postgres (a local convenience) would be used', 'set DATABASE_URL to check a deployment'));
     return findings;
   }
-  const host = new URL(url).hostname;
-  if (SUPABASE_DIRECT_HOST.test(host)) {
-    findings.push((onRender ? error : warn)(
-      'connection',
-      `DATABASE_URL names Supabase's direct host ${host}, which has only an IPv6 address${onRender ? ' (Render has no outbound IPv6)' : ''}`,
-      'use the Supavisor pooler URL instead (aws-0-<region>.pooler.supabase.com, port 5432 for session mode or 6543 for transaction mode)',
-    ));
-  } else {
-    findings.push(ok('settings', `DATABASE_URL names ${host}`));
+  for (const [variable, value] of [['DATABASE_URL', url], ['DATABASE_LISTEN_URL', config.databaseListenUrl]] as const) {
+    if (!value) continue;
+    const host = new URL(value).hostname;
+    if (SUPABASE_DIRECT_HOST.test(host)) {
+      findings.push((onRender ? error : warn)(
+        'connection',
+        `${variable} names Supabase's direct host ${host}, which has only an IPv6 address${onRender ? ' (Render has no outbound IPv6)' : ''}`,
+        `use the Supavisor pooler URL instead (aws-0-<region>.pooler.supabase.com: port ${variable === 'DATABASE_URL' ? '6543 for transaction mode, or 5432 for session mode' : '5432, session mode'})`,
+      ));
+    } else {
+      findings.push(ok('settings', `${variable} names ${host}`));
+    }
   }
+  findings.push(ok('connection', POOL_MODE_MEANING[config.databasePoolMode]));
   const { auth, documents } = config;
   if (auth.jwksUrl) findings.push(ok('keys', `user tokens are verified with the signing keys at ${auth.jwksUrl}`));
   else if (auth.jwtSecret) findings.push(warn('keys', 'user tokens are verified with the legacy HS256 secret only', 'set SUPABASE_URL (or SUPABASE_JWKS_URL) so tokens signed with the project\'s asymmetric keys are accepted'));

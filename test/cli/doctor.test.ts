@@ -8,7 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { Finding } from '../../src/doctor/finding.js';
-import { config, createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { config, createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database.js';
+import { needingPgBouncer, startPgBouncer } from '../helpers/pgbouncer.js';
 import { startStandIn, type StandIn } from '../helpers/stand-in-server.js';
 import { databaseSuite } from '../helpers/suite.js';
 
@@ -112,6 +113,25 @@ test('a setting that does not parse is reported by its variable, and nothing is 
   assert.equal(findings.map((f) => [f.area, f.severity]), [['settings', 'error']]);
   assert.match(findings[0]!.message, /^DATABASE_POOL_MAX: /);
   assert.is(ctx.supabase.requests.length, before);
+});
+
+needingPgBouncer(test)('through a transaction pooler: the pool mode is explained, LISTEN is checked on DATABASE_LISTEN_URL, and a missing one is named', async (ctx) => {
+  const bouncer = await startPgBouncer({ serverUrl: serverUrl(), mode: 'transaction' });
+  try {
+    const pooled = { ...good(ctx), DATABASE_URL: bouncer.url(ctx.db.name), DATABASE_POOL_MODE: 'transaction' };
+    const { code, findings } = await doctor({ ...pooled, DATABASE_LISTEN_URL: ctx.db.url });
+    assert.equal(errors(findings), []);
+    assert.is(code, 0);
+    const said = findings.map((f) => f.message).join('\n');
+    assert.match(said, /transaction-mode pooler: requests set role and claims per transaction/);
+    assert.match(said, /DATABASE_LISTEN_URL connects, and LISTEN works on it/);
+
+    const missing = await doctor(pooled);
+    assert.is(missing.code, 1);
+    assert.match(errors(missing.findings)[0]!, /^settings: DATABASE_LISTEN_URL: is required when DATABASE_URL is a transaction pooler/);
+  } finally {
+    await bouncer.stop();
+  }
 });
 
 test.run();

@@ -14,12 +14,14 @@ import { createQueuePool } from '../../src/events/queue-pool.js';
 import { createLogger } from '../../src/log.js';
 import { databaseUrl, serverUrl } from '../helpers/database.js';
 import { createProfile, createUser } from '../helpers/fixtures.js';
-import { startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
+import { needingPgBouncer, pgbouncerPath, startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
 import { databaseSuite } from '../helpers/suite.js';
 
 const test = databaseSuite<{ bouncer: PgBouncer; target: DatabaseTarget; callers: CallerPool; plain: pg.Pool }>('caller pool through a transaction pooler');
+const poolerTest = needingPgBouncer(test);
 
 test.before(async (ctx) => {
+  if (!pgbouncerPath) return;
   ctx.bouncer = await startPgBouncer({ serverUrl: serverUrl(), mode: 'transaction', poolSize: 1 });
   const direct = databaseUrl(ctx.db.name);
   ctx.target = { url: ctx.bouncer.url(ctx.db.name), poolMode: 'transaction', sessionUrl: direct };
@@ -51,7 +53,7 @@ async function utility(pool: pg.Pool, template: string, ...args: string[]): Prom
   }
 }
 
-test('users take turns on one server connection, concurrently, and each sees only their own rows', async (ctx) => {
+poolerTest('users take turns on one server connection, concurrently, and each sees only their own rows', async (ctx) => {
   const [alice, bob] = [await createUser(ctx.db.pool), await createUser(ctx.db.pool)];
   const [a, b] = [await createProfile(ctx.db.pool, alice), await createProfile(ctx.db.pool, bob)];
   const backends = new Set<number>();
@@ -72,7 +74,7 @@ test('users take turns on one server connection, concurrently, and each sees onl
   assert.is(backends.size, 1, 'every transaction ran on the one server connection');
 });
 
-test('nothing is left in the server session: after callers, a plain client is the login role with no claims and default planning', async (ctx) => {
+poolerTest('nothing is left in the server session: after callers, a plain client is the login role with no claims and default planning', async (ctx) => {
   const user = await createUser(ctx.db.pool);
   await ctx.callers.read(asUser(user), visible, [], 'named_read');
   await ctx.callers.transaction(asUser(user), (c) => c.query(visible));
@@ -83,7 +85,7 @@ test('nothing is left in the server session: after callers, a plain client is th
   assert.equal(rows[0], { role: 'postgres', claims: null, plan: 'auto', sync: 'on' });
 });
 
-test('statement names are ignored (PgBouncer 1.18 keeps no prepared statements in transaction mode), and reads still run as the caller', async (ctx) => {
+poolerTest('statement names are ignored (PgBouncer 1.18 keeps no prepared statements in transaction mode), and reads still run as the caller', async (ctx) => {
   const user = await createUser(ctx.db.pool);
   const profile = await createProfile(ctx.db.pool, user);
   const runs = await Promise.all(Array.from({ length: 40 }, () => ctx.callers.read<{ id: string; role: string }>(
@@ -92,7 +94,7 @@ test('statement names are ignored (PgBouncer 1.18 keeps no prepared statements i
   for (const { rows } of runs) assert.equal(rows, [{ id: profile, role: 'authenticated' }]);
 });
 
-test('fails closed: a login that may not become authenticated gets an error, never rows (through the pooler and direct)', async (ctx) => {
+poolerTest('fails closed: a login that may not become authenticated gets an error, never rows (through the pooler and direct)', async (ctx) => {
   const role = `guardian_nobody_${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
   await utility(ctx.db.pool, 'create role %I login password %L', role, password);
@@ -120,7 +122,7 @@ test('fails closed: a login that may not become authenticated gets an error, nev
   }
 });
 
-test('the queue pool commits asynchronously in its own transactions and leaves the session as it found it', async (ctx) => {
+poolerTest('the queue pool commits asynchronously in its own transactions and leaves the session as it found it', async (ctx) => {
   const queue = createQueuePool(ctx.target, createLogger('silent'));
   try {
     // Off for the statement, on for the session afterwards: set for its transaction only.

@@ -14,13 +14,15 @@ import pg from 'pg';
 import * as assert from 'uvu/assert';
 import { connectionConfig, targetFromUrl } from '../../src/db/connection.js';
 import { serverUrl } from '../helpers/database.js';
-import { startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
+import { needingPgBouncer, pgbouncerPath, startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
 import { databaseSuite } from '../helpers/suite.js';
 
 const run = promisify(execFile);
 const test = databaseSuite<{ dir: string; ca: string; bouncer: PgBouncer }>('database TLS against a TLS listener');
+const poolerTest = needingPgBouncer(test);
 
 test.before(async (ctx) => {
+  if (!pgbouncerPath) return;
   ctx.dir = await mkdtemp(path.join(tmpdir(), 'guardian-tls-'));
   const file = (name: string) => path.join(ctx.dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -60,13 +62,13 @@ async function connect(url: string, ca?: string): Promise<TLSSocket | false | Er
   }
 }
 
-test('sslmode=verify-full with the server\'s CA given (DATABASE_CA): an encrypted, verified connection', async (ctx) => {
+poolerTest('sslmode=verify-full with the server\'s CA given (DATABASE_CA): an encrypted, verified connection', async (ctx) => {
   const socket = await connect(`${ctx.bouncer.url(ctx.db.name, 'localhost')}?sslmode=verify-full`, ctx.ca);
   assert.ok(socket instanceof TLSSocket, String(socket));
   assert.is((socket as TLSSocket).authorized, true);
 });
 
-test('a CA nobody gave is not trusted: the connection is refused, never made unverified', async (ctx) => {
+poolerTest('a CA nobody gave is not trusted: the connection is refused, never made unverified', async (ctx) => {
   for (const mode of ['require', 'verify-ca', 'verify-full']) {
     const result = await connect(`${ctx.bouncer.url(ctx.db.name, 'localhost')}?sslmode=${mode}`);
     assert.instance(result, Error, mode);
@@ -74,13 +76,13 @@ test('a CA nobody gave is not trusted: the connection is refused, never made unv
   }
 });
 
-test('the host name is verified too (even for sslmode=require): a certificate for localhost does not do for 127.0.0.1', async (ctx) => {
+poolerTest('the host name is verified too (even for sslmode=require): a certificate for localhost does not do for 127.0.0.1', async (ctx) => {
   const result = await connect(`${ctx.bouncer.url(ctx.db.name, '127.0.0.1')}?sslmode=require`, ctx.ca);
   assert.instance(result, Error);
   assert.match((result as Error).message, /not in the cert's list|does not match|altnames/i);
 });
 
-test('a local URL without sslmode is plain text (this listener requires TLS, so it refuses)', async (ctx) => {
+poolerTest('a local URL without sslmode is plain text (this listener requires TLS, so it refuses)', async (ctx) => {
   const result = await connect(ctx.bouncer.url(ctx.db.name, 'localhost'), ctx.ca);
   assert.instance(result, Error);
   assert.match((result as Error).message, /SSL|TLS|ssl/);

@@ -18,12 +18,14 @@ import { testAppDeps } from '../helpers/api.js';
 import { insertRecord } from '../helpers/clinical.js';
 import { databaseUrl, serverUrl } from '../helpers/database.js';
 import { createDocument, createProfile, createUser } from '../helpers/fixtures.js';
-import { startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
+import { needingPgBouncer, pgbouncerPath, startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
 import { databaseSuite } from '../helpers/suite.js';
 
 const test = databaseSuite<{ bouncer: PgBouncer }>('transaction pooler: two users interleaved');
+const poolerTest = needingPgBouncer(test);
 
 test.before(async (ctx) => {
+  if (!pgbouncerPath) return;
   ctx.bouncer = await startPgBouncer({ serverUrl: serverUrl(), mode: 'transaction', poolSize: 3 });
 });
 test.after(async (ctx) => {
@@ -70,7 +72,7 @@ async function idsOf(pool: import('pg').Pool, user: string): Promise<Set<string>
   return new Set(rows.map((r) => r.id.toLowerCase()));
 }
 
-test('many concurrent requests of two users, interleaved on three shared server connections: each sees only their own rows, and the other\'s are 404s', async (ctx) => {
+poolerTest('many concurrent requests of two users, interleaved on three shared server connections: each sees only their own rows, and the other\'s are 404s', async (ctx) => {
   const target = { url: ctx.bouncer.url(ctx.db.name), poolMode: 'transaction' as const, sessionUrl: databaseUrl(ctx.db.name) };
   const pool = createPool(target, 10, createLogger('silent'));
   const { deps, auth } = await testAppDeps(pool, { http: { rateLimitPerUser: 1_000_000, rateLimitPerIp: 1_000_000 } });

@@ -16,15 +16,17 @@ import { mintToken } from '../../src/http/auth/tokens.js';
 import { labelledSet, toPdf } from '../fixtures/documents.js';
 import { databaseUrl, serverUrl } from '../helpers/database.js';
 import { createProfile, createUser } from '../helpers/fixtures.js';
-import { startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
+import { needingPgBouncer, pgbouncerPath, startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
 import { listeningPort, startService, type ServiceProcess } from '../helpers/service-process.js';
 import { databaseSuite, until } from '../helpers/suite.js';
 import { documentRecordCounts, request, type TrafficLog, trafficLoop, uploadUntilAccepted } from '../helpers/traffic.js';
 
 const test = databaseSuite<{ bouncer: PgBouncer; services: ServiceProcess[] }>('transaction pooler: npm run api and npm run worker');
+const poolerTest = needingPgBouncer(test);
 
 test.before(async (ctx) => {
   ctx.services = [];
+  if (!pgbouncerPath) return;
   ctx.bouncer = await startPgBouncer({ serverUrl: serverUrl(), mode: 'transaction', poolSize: 4 });
 });
 
@@ -33,7 +35,7 @@ test.after(async (ctx) => {
   await ctx.bouncer?.stop();
 });
 
-test('api and worker on a transaction pooler, LISTEN on the direct URL: reads, uploads and processing work, every answer is a 2xx', async (ctx) => {
+poolerTest('api and worker on a transaction pooler, LISTEN on the direct URL: reads, uploads and processing work, every answer is a 2xx', async (ctx) => {
   const secret = randomBytes(32).toString('hex');
   const env = {
     DATABASE_URL: ctx.bouncer.url(ctx.db.name),
