@@ -7,18 +7,12 @@
  * retry hint, and every document must end processed, its records written once.
  */
 import * as assert from 'uvu/assert';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
-import { loadConfig } from '../../src/config.js';
 import { requeueStrandedUploads } from '../../src/consumers/documents/requeue-stranded.js';
-import { mintToken } from '../../src/http/auth/tokens.js';
 import { labelledSet, toPdf } from '../fixtures/documents.js';
 import { serverUrl } from '../helpers/database.js';
 import { createProfile, createUser } from '../helpers/fixtures.js';
-import { listeningPort, startService, type ServiceProcess } from '../helpers/service-process.js';
+import { startApiAndWorker, type ServiceProcess } from '../helpers/service-process.js';
 import { databaseSuite, until } from '../helpers/suite.js';
 import { documentRecordCounts, type TrafficLog, trafficLoop, uploadUntilAccepted } from '../helpers/traffic.js';
 
@@ -33,27 +27,12 @@ test.after(async (ctx) => {
 });
 
 test('pg_terminate_backend on every app connection, over and over, during traffic and an upload burst: no process exits, every document is processed once', async (ctx) => {
-  const secret = randomBytes(32).toString('hex');
-  const env = {
-    DATABASE_URL: ctx.db.url,
-    PORT: '0',
-    SUPABASE_JWT_SECRET: secret,
-    STORAGE_DIR: await mkdtemp(path.join(tmpdir(), 'guardian-faults-')),
-    JOB_POLL_INTERVAL_MS: '250',
-    // One user's test traffic, not the limits under test.
-    RATE_LIMIT_PER_USER_PER_MINUTE: '100000',
-    RATE_LIMIT_PER_IP_PER_MINUTE: '100000',
-    UPLOAD_RATE_LIMIT_PER_USER_PER_MINUTE: '10000',
-  };
-  const api = startService('api', env);
-  const worker = startService('worker', env);
-  ctx.services.push(api, worker);
-  const base = `http://127.0.0.1:${await listeningPort(api)}`;
-  await worker.waitForLog((line) => line.msg === 'worker started');
+  const { base, tokenFor } = await startApiAndWorker(ctx.services, { DATABASE_URL: ctx.db.url, JOB_POLL_INTERVAL_MS: '250' });
+  const [api, worker] = ctx.services as [ServiceProcess, ServiceProcess];
 
   const owner = await createUser(ctx.db.pool);
   const [stormed, calm] = [await createProfile(ctx.db.pool, owner), await createProfile(ctx.db.pool, owner)];
-  const token = await mintToken(loadConfig({ SUPABASE_JWT_SECRET: secret }).auth, { userId: owner, expiresInSeconds: 600 });
+  const token = await tokenFor(owner);
   const files = await Promise.all(labelledSet(10, 41).map(async (doc, i) => ({ name: `doc-${i}.pdf`, bytes: await toPdf(doc) })));
 
   // The storm: every client connection of the test database, 25 times, 200 ms apart

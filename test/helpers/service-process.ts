@@ -5,6 +5,12 @@
  * and any command line run the way Render runs a start command (`startCommandLine`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { loadConfig } from '../../src/config.js';
+import { mintToken } from '../../src/http/auth/tokens.js';
+
 import path from 'node:path';
 import { config } from './database.js';
 import { poolModeEnv } from './pooled-run.js';
@@ -126,4 +132,33 @@ function watch(label: string, child: ChildProcess, options: { group: boolean; ec
 export async function listeningPort(service: ServiceProcess): Promise<number> {
   const line = await service.waitForLog((l) => typeof l.port === 'number' && typeof l.msg === 'string' && l.msg.startsWith('api listening'));
   return line.port as number;
+}
+
+/**
+ * `npm run api` and `npm run worker` as Render runs them (separate processes) on one
+ * database: a signing secret of their own, a storage folder, rate limits out of the way of
+ * one user's test traffic, plus `settings` (DATABASE_URL and whatever the test is about).
+ * Resolves once both are up, with the api's address and tokens it accepts.
+ */
+export async function startApiAndWorker(
+  services: ServiceProcess[],
+  settings: Record<string, string>,
+): Promise<{ base: string; tokenFor(userId: string): Promise<string> }> {
+  const secret = randomBytes(32).toString('hex');
+  const env = {
+    PORT: '0',
+    SUPABASE_JWT_SECRET: secret,
+    STORAGE_DIR: await mkdtemp(path.join(tmpdir(), 'guardian-services-')),
+    RATE_LIMIT_PER_USER_PER_MINUTE: '100000',
+    RATE_LIMIT_PER_IP_PER_MINUTE: '100000',
+    UPLOAD_RATE_LIMIT_PER_USER_PER_MINUTE: '10000',
+    ...settings,
+  };
+  const api = startService('api', env);
+  const worker = startService('worker', env);
+  services.push(api, worker);
+  const base = `http://127.0.0.1:${await listeningPort(api)}`;
+  await worker.waitForLog((line) => line.msg === 'worker started');
+  const auth = loadConfig({ SUPABASE_JWT_SECRET: secret }).auth;
+  return { base, tokenFor: (userId) => mintToken(auth, { userId, expiresInSeconds: 600 }) };
 }

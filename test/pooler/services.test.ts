@@ -6,18 +6,12 @@
  * The whole request path works (reads, uploads, the worker's processing and its
  * wake-ups by NOTIFY on the listen URL), and nothing but answers comes back.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import * as assert from 'uvu/assert';
-import { loadConfig } from '../../src/config.js';
-import { mintToken } from '../../src/http/auth/tokens.js';
 import { labelledSet, toPdf } from '../fixtures/documents.js';
 import { databaseUrl, serverUrl } from '../helpers/database.js';
 import { createProfile, createUser } from '../helpers/fixtures.js';
 import { needingPgBouncer, pgbouncerPath, startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
-import { listeningPort, startService, type ServiceProcess } from '../helpers/service-process.js';
+import { startApiAndWorker, type ServiceProcess } from '../helpers/service-process.js';
 import { databaseSuite, until } from '../helpers/suite.js';
 import { documentRecordCounts, request, type TrafficLog, trafficLoop, uploadUntilAccepted } from '../helpers/traffic.js';
 
@@ -36,31 +30,20 @@ test.after(async (ctx) => {
 });
 
 poolerTest('api and worker on a transaction pooler, LISTEN on the direct URL: reads, uploads and processing work, every answer is a 2xx', async (ctx) => {
-  const secret = randomBytes(32).toString('hex');
-  const env = {
+  const { base, tokenFor } = await startApiAndWorker(ctx.services, {
     DATABASE_URL: ctx.bouncer.url(ctx.db.name),
     // A PgBouncer on 127.0.0.1 cannot be recognised by its URL (Supavisor's :6543 is).
     DATABASE_POOL_MODE: 'transaction',
     DATABASE_LISTEN_URL: databaseUrl(ctx.db.name),
-    PORT: '0',
-    SUPABASE_JWT_SECRET: secret,
-    STORAGE_DIR: await mkdtemp(path.join(tmpdir(), 'guardian-pooler-')),
     // The catch-up poll out of the way: a document processed within the test's time was
     // woken by NOTIFY, heard on the listen URL.
     JOB_POLL_INTERVAL_MS: '600000',
-    RATE_LIMIT_PER_USER_PER_MINUTE: '100000',
-    RATE_LIMIT_PER_IP_PER_MINUTE: '100000',
-    UPLOAD_RATE_LIMIT_PER_USER_PER_MINUTE: '10000',
-  };
-  const api = startService('api', env);
-  const worker = startService('worker', env);
-  ctx.services.push(api, worker);
-  const base = `http://127.0.0.1:${await listeningPort(api)}`;
-  await worker.waitForLog((line) => line.msg === 'worker started');
+  });
 
   const owner = await createUser(ctx.db.pool);
   const profile = await createProfile(ctx.db.pool, owner);
-  const token = await mintToken(loadConfig({ SUPABASE_JWT_SECRET: secret }).auth, { userId: owner, expiresInSeconds: 600 });
+  const token = await tokenFor(owner);
+  const [api, worker] = ctx.services as [ServiceProcess, ServiceProcess];
   const files = await Promise.all(labelledSet(4, 13).map(async (doc, i) => ({ name: `doc-${i}.pdf`, bytes: await toPdf(doc) })));
 
   const traffic: TrafficLog = new Map();
