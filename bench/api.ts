@@ -35,7 +35,7 @@ import { CallerPool } from '../src/db/caller-pool.js';
 import type { PoolMode } from '../src/db/pool-mode.js';
 import { TIMELINE_DEFAULT_LIMIT } from '../src/http/api/journey.js';
 import { journeyStatement } from '../src/http/api/journey-statement.js';
-import { createTokenVerifier, mintToken } from '../src/http/auth/tokens.js';
+import { createTokenVerifier, mintToken } from '../src/auth/tokens.js';
 import { listen } from '../src/http/server.js';
 import { createLogger } from '../src/log.js';
 import { LocalStorage } from '../src/providers/storage/local-storage.js';

@@ -17,7 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { processDocument, processDocumentConsumer, PROCESS_DOCUMENT, type DocumentPipeline } from '../src/consumers/documents/process-document.js';
+import { processDocument, processDocumentConsumer, type DocumentPipeline } from '../src/consumers/documents/process-document.js';
 import { enqueue } from '../src/events/queue/enqueue.js';
 import { Worker } from '../src/events/worker.js';
 import { createPool } from '../src/db/pool.js';
@@ -32,6 +32,7 @@ import { hostileSet } from '../test/fixtures/hostile.js';
 import { startWatchedWorker } from '../test/helpers/watched-worker.js';
 import { percentile, round, table, waitFor } from './stats.js';
 import { throwawayDatabase } from './throwaway-database.js';
+import { JOB_TYPES } from '../src/events/job-types.js';
 
 const SAMPLES = Number(process.argv[2] ?? 20);
 const LOAD = 100;
@@ -99,7 +100,7 @@ try {
     for (const f of files) {
       const id = await upload(f.bytes, f.type, f.name);
       const before = durations.length;
-      await enqueue(pool, PROCESS_DOCUMENT, { document_id: id });
+      await enqueue(pool, JOB_TYPES.processDocument, { document_id: id });
       await waitFor(() => durations.length > before, 5);
     }
     await worker.stop(1000);
@@ -127,7 +128,7 @@ try {
   const worker = new Worker({ pool, databaseUrl: url, consumers: [processDocumentConsumer(deps, { concurrency: 4 })], settings: config.jobs, log });
   const loadStarted = performance.now();
   await worker.start();
-  for (const id of loadIds) await enqueue(pool, PROCESS_DOCUMENT, { document_id: id });
+  for (const id of loadIds) await enqueue(pool, JOB_TYPES.processDocument, { document_id: id });
   await waitFor(async () => (await pool.query(`select 1 from public.documents where id = any($1::uuid[]) and status not in ('processed', 'failed')`, [loadIds])).rowCount === 0, 50);
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   const failed = (await pool.query(`select count(*)::int as n from public.documents where id = any($1::uuid[]) and status = 'failed'`, [loadIds])).rows[0].n as number;
@@ -142,7 +143,7 @@ try {
   for (const key of ['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY']) delete env[key];
   const hostileWorker = startWatchedWorker({ projectRoot: config.projectRoot, env, killAtMb: HOSTILE_KILL_AT_MB });
   const hostileStarted = performance.now();
-  for (const { id } of hostileIds) await enqueue(pool, PROCESS_DOCUMENT, { document_id: id });
+  for (const { id } of hostileIds) await enqueue(pool, JOB_TYPES.processDocument, { document_id: id });
   const hostileDone = async () =>
     (await pool.query(`select 1 from public.documents where id = any($1::uuid[]) and status not in ('processed', 'failed')`, [hostileIds.map((h) => h.id)])).rowCount === 0;
   await waitFor(async () => hostileWorker.exited() || (await hostileDone()), 50);

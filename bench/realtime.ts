@@ -31,7 +31,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
-import { createTokenVerifier, mintToken } from '../src/http/auth/tokens.js';
+import { createTokenVerifier, mintToken } from '../src/auth/tokens.js';
 import { listen } from '../src/http/server.js';
 import { createLogger } from '../src/log.js';
 import { LocalStorage } from '../src/providers/storage/local-storage.js';

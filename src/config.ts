@@ -161,7 +161,7 @@ export const DATABASE_URL_REQUIRED_ON_RENDER =
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  readonly code = 'CONFIG_INVALID';
+  readonly code = 'config_invalid';
   constructor(
     readonly variable: string,
     message: string,

@@ -11,7 +11,7 @@ import { migrate } from './db/migrations.js';
 import { createPool, createSessionClient, resolveDatabase } from './db/pool.js';
 import { loadSeed } from './db/seed.js';
 import { createJobMetrics } from './events/job-metrics.js';
-import { mintToken } from './http/auth/tokens.js';
+import { mintToken } from './auth/tokens.js';
 import { createMetrics } from './http/metrics.js';
 import { startApi } from './http/start-api.js';
 import { startRealtime } from './realtime/start-realtime.js';

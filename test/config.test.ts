@@ -31,7 +31,7 @@ test('a bad value names the variable and what was expected', () => {
     } catch (error) {
       assert.instance(error, ConfigError);
       assert.is((error as ConfigError).variable, variable);
-      assert.is((error as ConfigError).code, 'CONFIG_INVALID');
+      assert.is((error as ConfigError).code, 'config_invalid');
       assert.match((error as Error).message, new RegExp(`^${variable}: `));
       assert.match((error as Error).message, message);
     }

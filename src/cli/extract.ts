@@ -10,19 +10,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
-import { PermanentJobError } from '../events/queue/job.js';
-import { anchorProvenance } from '../providers/extraction/anchor.js';
-import { sniffMediaType } from '../providers/ocr/media-type.js';
+import { readDocument } from '../consumers/documents/read-document.js';
+import { isSupportedMediaType, mediaTypeOfExtension, sniffMediaType, SUPPORTED_TYPES_TEXT } from '../providers/media-types.js';
 import { terminateTesseract } from '../providers/ocr/tesseract.js';
+import { InputRejectedError, ProviderError } from '../providers/provider-error.js';
 import { createExtractor, createOcr } from '../providers/index.js';
-
-const MEDIA_TYPES: Record<string, string> = {
-  '.pdf': 'application/pdf', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.tif': 'image/tiff', '.tiff': 'image/tiff', '.webp': 'image/webp',
-};
 
 /** By content first (a renamed file is still what it is), else by extension. */
 function mediaTypeOf(bytes: Uint8Array, fileName: string): string | undefined {
-  return sniffMediaType(bytes) ?? MEDIA_TYPES[path.extname(fileName).toLowerCase()];
+  const sniffed = sniffMediaType(bytes) ?? mediaTypeOfExtension(path.extname(fileName));
+  return sniffed && isSupportedMediaType(sniffed) ? sniffed : undefined;
 }
 
 const args = process.argv.slice(2);
@@ -37,14 +34,14 @@ const config = loadConfig();
 let exitCode = 0;
 try {
   const bytes = new Uint8Array(await readFile(file));
-  if (bytes.length === 0) throw new PermanentJobError('empty_file', 'the file is empty');
+  if (bytes.length === 0) throw new InputRejectedError('empty_file', 'the file is empty');
   const mediaType = mediaTypeOf(bytes, file);
-  if (!mediaType) throw new PermanentJobError('unsupported_media_type', 'not a PDF, PNG, JPEG, TIFF or WebP file');
-  const ocr = await createOcr(config);
-  const extractor = await createExtractor(config);
-  const recognized = await ocr.recognize({ bytes, mediaType });
-  const extracted = await extractor.extract(recognized.pages);
-  const extraction = { ...extracted, records: anchorProvenance(extracted.records, recognized.pages) };
+  if (!mediaType) throw new InputRejectedError('unsupported_media_type', `not a ${SUPPORTED_TYPES_TEXT} file`);
+  // The pipeline's own read step, its page limit and no-text check included.
+  const { ocr: recognized, extraction } = await readDocument(
+    { ocr: await createOcr(config), extractor: await createExtractor(config) },
+    { bytes, mediaType, maxPages: config.documents.maxPages },
+  );
   const output = {
     file: path.basename(file),
     media_type: mediaType,
@@ -63,7 +60,7 @@ try {
     }
   }
 } catch (error) {
-  const code = error instanceof PermanentJobError ? error.code : (error as NodeJS.ErrnoException).code ?? 'extract_failed';
+  const code = error instanceof ProviderError ? error.code : (error as NodeJS.ErrnoException).code ?? 'extract_failed';
   console.error(`${code}: ${(error as Error).message}`);
   exitCode = 1;
 } finally {

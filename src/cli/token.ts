@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { mintToken } from '../http/auth/tokens.js';
+import { mintToken } from '../auth/tokens.js';
 
 const USAGE = 'usage: npm run -s token -- --user <uuid> [--role authenticated|service_role|anon] [--expires <seconds>] [--email <address>]';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

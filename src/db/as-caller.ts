@@ -19,7 +19,7 @@ export interface Caller {
 
 export class CallerError extends Error {
   override readonly name = 'CallerError';
-  readonly code = 'CALLER_INVALID';
+  readonly code = 'caller_invalid';
 }
 
 export function asUser(userId: string, extra: Record<string, unknown> = {}): Caller {

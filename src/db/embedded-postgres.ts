@@ -21,7 +21,7 @@ export interface EmbeddedDatabase {
 
 export class EmbeddedPostgresError extends Error {
   override readonly name = 'EmbeddedPostgresError';
-  readonly code = 'EMBEDDED_PG_FAILED';
+  readonly code = 'embedded_pg_failed';
 }
 
 /** Asks the kernel for a free TCP port on the loopback interface. */

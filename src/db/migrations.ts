@@ -34,7 +34,7 @@ export interface MigrationResult {
 export class MigrationError extends Error {
   override readonly name = 'MigrationError';
   constructor(
-    readonly code: 'MIGRATION_CHANGED' | 'MIGRATION_BAD_NAME' | 'MIGRATION_FAILED',
+    readonly code: 'migration_changed' | 'migration_bad_name' | 'migration_failed',
     message: string,
     readonly migration?: string,
   ) {
@@ -52,7 +52,7 @@ export async function readMigrations(dir: string): Promise<Migration[]> {
     files.map(async (name) => {
       if (!MIGRATION_FILE.test(name)) {
         throw new MigrationError(
-          'MIGRATION_BAD_NAME',
+          'migration_bad_name',
           `${name}: migration files are named <14-digit timestamp>_<lower_snake_name>.sql`,
           name,
         );
@@ -97,7 +97,7 @@ async function applyOne(client: pg.ClientBase, migration: Migration): Promise<vo
   } catch (error) {
     await client.query('rollback');
     const reason = error instanceof Error ? error.message : String(error);
-    throw new MigrationError('MIGRATION_FAILED', `${migration.name} failed and was rolled back: ${reason}`, migration.name);
+    throw new MigrationError('migration_failed', `${migration.name} failed and was rolled back: ${reason}`, migration.name);
   }
 }
 
@@ -120,7 +120,7 @@ export async function migrate(
       const known = applied.get(m.name);
       if (known !== undefined && known !== m.checksum) {
         throw new MigrationError(
-          'MIGRATION_CHANGED',
+          'migration_changed',
           `${m.name} was changed after it was applied (checksum ${known.slice(0, 12)}… now ${m.checksum.slice(0, 12)}…); migrations are append-only: restore the file and add a new migration`,
           m.name,
         );

@@ -10,6 +10,7 @@ export const PG = {
   checkViolation: '23514',
   insufficientPrivilege: '42501',
   noDataFound: 'P0002',
+  undefinedTable: '42P01',
   /** pg_terminate_backend(), or a fast shutdown. */
   adminShutdown: '57P01',
   crashShutdown: '57P02',

@@ -324,18 +324,22 @@ export class Worker {
     } catch (error) {
       if (!lane.held.delete(job.id)) return;
       const permanent = error instanceof PermanentJobError;
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      // A stable lower_snake code leads the stored error when the failure has one (the
+      // profile's job view shows it); otherwise the error's class.
+      const code = (error as { code?: unknown } | null)?.code;
+      const coded = typeof code === 'string' && /^[a-z][a-z0-9_]{0,62}$/.test(code) ? code : undefined;
+      const message = error instanceof Error ? `${coded ?? error.name}: ${error.message}` : String(error);
       this.failer.add({
         id: job.id,
         type: job.type,
-        error: permanent ? `${error.code}: ${error.message}` : message,
+        error: message,
         delayMs: backoffDelay(job.retryCount, consumer.backoff),
         permanent,
         seconds: (performance.now() - started) / 1000,
       });
       // The message stays in the job row (service role only); logs get its kind.
       jobLog().warn(
-        { error_name: (error as Error)?.name, error_code: permanent ? error.code : undefined, retry_count: job.retryCount, ms: Math.round(performance.now() - started) },
+        { error_name: (error as Error)?.name, error_code: coded, retry_count: job.retryCount, ms: Math.round(performance.now() - started) },
         'job failed',
       );
     } finally {

@@ -16,8 +16,8 @@ import { inTransaction } from '../db/transaction.js';
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { Logger } from '../log.js';
 import { outcomeOf, type AuditEntry, type AuditOutcome, type AuditWriter } from './audit.js';
-import { isApiKey } from './auth/api-keys.js';
-import { AuthUnavailableError, bearerToken, type TokenVerifier } from './auth/tokens.js';
+import { isApiKey } from '../auth/api-keys.js';
+import { AuthUnavailableError, bearerToken, type TokenVerifier } from '../auth/tokens.js';
 import { HttpProblem } from './problem.js';
 import type { RateLimiter, RateLimitKey } from './rate-limit.js';
 

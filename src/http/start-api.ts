@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import { createStorage } from '../providers/index.js';
-import { createTokenVerifier } from './auth/tokens.js';
+import { createTokenVerifier } from '../auth/tokens.js';
 import type { HttpMetrics } from './metrics.js';
 import { pruneRateLimits } from './rate-limit.js';
 import { compactJourneyWrites } from '../consumers/journey/journey-writes.js';

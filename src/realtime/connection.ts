@@ -7,7 +7,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
-import { AuthError, type TokenVerifier, type VerifiedToken } from '../http/auth/tokens.js';
+import { AuthError, type TokenVerifier, type VerifiedToken } from '../auth/tokens.js';
 import { decodeFrame, encodeFrame, isObject, type Frame, type Vsn } from './frames.js';
 import type { PostgresChangeBinding, PostgresChangesData, Subscription, SubscriptionRegistry } from './registry.js';
 

@@ -12,7 +12,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../log.js';
-import type { TokenVerifier } from '../http/auth/tokens.js';
+import type { TokenVerifier } from '../auth/tokens.js';
 import { Connection, type Channel } from './connection.js';
 import { VSNS, type Vsn } from './frames.js';
 import type { SubscriptionRegistry } from './registry.js';

@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { CallerPool } from '../db/caller-pool.js';
 import type { DatabaseLink } from '../db/connection.js';
 import type { Pool } from '../db/pool.js';
-import { createTokenVerifier } from '../http/auth/tokens.js';
+import { createTokenVerifier } from '../auth/tokens.js';
 import type { Logger } from '../log.js';
 import { createChangeFeed } from './change-feed.js';
 import { createRealtimeGateway } from './gateway.js';

@@ -48,7 +48,7 @@ test('retry revives a failed job; cancel stops it; bad ids and states are refuse
   assert.is((await db.pool.query('select status from public.job_queue where id = $1::uuid', [id])).rows[0].status, 'pending');
   const again = await jobs(db.url, 'retry', id);
   assert.is(again.code, 1);
-  assert.match(again.stderr, /^JOB_WRONG_STATE: .* is pending/);
+  assert.match(again.stderr, /^job_wrong_state: .* is pending/);
   assert.is((await jobs(db.url, 'cancel', id)).code, 0);
   assert.is((await db.pool.query('select error from public.job_queue where id = $1::uuid', [id])).rows[0].error, 'cancelled by operator');
   const usage = await jobs(db.url, 'retry', 'not-a-uuid');

@@ -15,7 +15,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PROCESS_DOCUMENT } from '../../src/consumers/documents/process-document.js';
 import { enqueue } from '../../src/events/queue/enqueue.js';
 import { LocalStorage } from '../../src/providers/storage/local-storage.js';
 import { sha256Hex } from '../../src/providers/storage/verified-read.js';
@@ -25,6 +24,7 @@ import { config } from '../helpers/database.js';
 import { createProfile, createUser } from '../helpers/fixtures.js';
 import { databaseSuite, until } from '../helpers/suite.js';
 import { startWatchedWorker, type WatchedWorker } from '../helpers/watched-worker.js';
+import { JOB_TYPES } from '../../src/events/job-types.js';
 
 const PEAK_RSS_LIMIT_MB = 1024;
 const KILL_AT_MB = 1536;
@@ -54,7 +54,7 @@ test('bombs in PNG, TIFF, WebP, JPEG and PDF, and a giant page: a reason code ea
        values ($1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text, 'queued', $8::uuid)`,
       [id, profile, storagePath, fileName, mediaType, bytes.length, sha256Hex(bytes), owner],
     );
-    const job = await enqueue(pool, PROCESS_DOCUMENT, { document_id: id });
+    const job = await enqueue(pool, JOB_TYPES.processDocument, { document_id: id });
     return { id, jobId: job.id };
   };
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { processDocumentConsumer, PROCESS_DOCUMENT } from '../../src/consumers/documents/process-document.js';
+import { processDocumentConsumer } from '../../src/consumers/documents/process-document.js';
 import { enqueue } from '../../src/events/queue/enqueue.js';
 import { Worker } from '../../src/events/worker.js';
 import { createLogger } from '../../src/log.js';
@@ -17,6 +17,7 @@ import { createProfile, createUser } from '../helpers/fixtures.js';
 import { testSettings } from '../helpers/jobs.js';
 import { inSequence, startStandIn } from '../helpers/stand-in-server.js';
 import { databaseSuite, until } from '../helpers/suite.js';
+import { JOB_TYPES } from '../../src/events/job-types.js';
 
 const test = databaseSuite('process_document during a provider outage');
 const completion = JSON.parse(readFileSync(new URL('../providers/recorded/openai-chat-completion.json', import.meta.url), 'utf8'));
@@ -53,7 +54,7 @@ test('an OpenAI outage is retried with backoff: the document waits as queued, th
        values ($1::uuid, $2::uuid, $3::text, 'labs.pdf', 'application/pdf', $4::bigint, $5::text, 'queued')`,
       [id, profile, storagePath, bytes.length, sha256Hex(bytes)],
     );
-    const job = await enqueue(db.pool, PROCESS_DOCUMENT, { document_id: id }, { maxRetries: 3 });
+    const job = await enqueue(db.pool, JOB_TYPES.processDocument, { document_id: id }, { maxRetries: 3 });
     await worker.start();
     // After the first failed attempt the document is back to queued, not failed.
     await until(async () => (await db.pool.query('select retry_count from public.job_queue where id = $1::uuid', [job.id])).rows[0]?.retry_count === 1);

@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PDFDocument } from 'pdf-lib';
-import { processDocumentConsumer, PROCESS_DOCUMENT, type DocumentPipeline } from '../../src/consumers/documents/process-document.js';
+import { processDocumentConsumer, type DocumentPipeline } from '../../src/consumers/documents/process-document.js';
 import { enqueue } from '../../src/events/queue/enqueue.js';
 import { Worker } from '../../src/events/worker.js';
 import { createLogger } from '../../src/log.js';
@@ -18,6 +18,7 @@ import { encryptedPdf } from '../helpers/bad-files.js';
 import { createProfile, createUser } from '../helpers/fixtures.js';
 import { testSettings } from '../helpers/jobs.js';
 import { databaseSuite, until } from '../helpers/suite.js';
+import { JOB_TYPES } from '../../src/events/job-types.js';
 
 const test = databaseSuite<{ worker: Worker; deps: DocumentPipeline; profile: string; owner: string }>('process_document');
 
@@ -61,7 +62,7 @@ async function upload(ctx: { deps: DocumentPipeline; profile: string; owner: str
      values ($1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::bigint, $7::text, 'queued', $8::uuid)`,
     [id, ctx.profile, storagePath, fileName, mediaType, bytes.length, options.sha256 ?? sha256Hex(bytes), ctx.owner],
   );
-  const job = await enqueue(ctx.deps.pool, PROCESS_DOCUMENT, { document_id: id });
+  const job = await enqueue(ctx.deps.pool, JOB_TYPES.processDocument, { document_id: id });
   return { id, jobId: job.id };
 }
 
@@ -107,7 +108,7 @@ test('processing the same document again replaces its records instead of duplica
   const before = await count(ctx, 'select count(*)::int as n from public.observations where source_document_id = $1::uuid', [id]);
   assert.ok(before > 0);
   await ctx.deps.pool.query(`update public.documents set status = 'queued' where id = $1::uuid`, [id]);
-  const again = await enqueue(ctx.deps.pool, PROCESS_DOCUMENT, { document_id: id });
+  const again = await enqueue(ctx.deps.pool, JOB_TYPES.processDocument, { document_id: id });
   await until(async () => (await ctx.deps.pool.query(`select status from public.job_queue where id = $1::uuid`, [again.id])).rows[0]?.status === 'completed');
   assert.is(await count(ctx, 'select count(*)::int as n from public.observations where source_document_id = $1::uuid', [id]), before);
 });

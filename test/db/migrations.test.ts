@@ -78,7 +78,7 @@ test('refuses to run when an applied migration was changed, and applies nothing'
       assert.unreachable('a changed migration must be refused');
     } catch (error) {
       assert.instance(error, MigrationError);
-      assert.is((error as MigrationError).code, 'MIGRATION_CHANGED');
+      assert.is((error as MigrationError).code, 'migration_changed');
       assert.is((error as MigrationError).migration, '29990101000000_extra.sql');
       assert.match((error as Error).message, /append-only/);
     }
@@ -97,7 +97,7 @@ test('a failing migration is rolled back whole and not recorded', async (ctx) =>
       await migrate(client, { dir });
       assert.unreachable();
     } catch (error) {
-      assert.is((error as MigrationError).code, 'MIGRATION_FAILED');
+      assert.is((error as MigrationError).code, 'migration_failed');
       assert.match((error as Error).message, /29990101000000_broken\.sql failed and was rolled back: division by zero/);
     }
     assert.is((await client.query(`select to_regclass('public.half') as t`)).rows[0].t, null);
@@ -114,7 +114,7 @@ test('refuses a file not named <14-digit timestamp>_<name>.sql', async (ctx) => 
       await migrate(client, { dir });
       assert.unreachable();
     } catch (error) {
-      assert.is((error as MigrationError).code, 'MIGRATION_BAD_NAME');
+      assert.is((error as MigrationError).code, 'migration_bad_name');
     }
   });
 });

@@ -211,7 +211,7 @@ test('operator retry revives a failed job with fresh attempts; cancel stops a pe
     assert.unreachable();
   } catch (error) {
     assert.instance(error, JobQueueError);
-    assert.is((error as JobQueueError).code, 'JOB_WRONG_STATE');
+    assert.is((error as JobQueueError).code, 'job_wrong_state');
   }
   await cancelJob(db.pool, id);
   const cancelled = await job(db, id);
@@ -222,7 +222,7 @@ test('operator retry revives a failed job with fresh attempts; cancel stops a pe
     await cancelJob(db.pool, '00000000-0000-4000-8000-00000000dead');
     assert.unreachable();
   } catch (error) {
-    assert.is((error as JobQueueError).code, 'JOB_NOT_FOUND');
+    assert.is((error as JobQueueError).code, 'job_not_found');
   }
 });
 

@@ -17,7 +17,7 @@ import { suite } from 'uvu';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { loadConfig } from '../../src/config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres.js';
-import { mintToken } from '../../src/http/auth/tokens.js';
+import { mintToken } from '../../src/auth/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { labelledSet, toPdf } from '../fixtures/documents.js';
 import { config } from '../helpers/database.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type Koa from 'koa';
 import supertest from 'supertest';
 import { loadConfig, type AuthSettings, type HttpSettings } from '../../src/config.js';
-import { createTokenVerifier, mintToken } from '../../src/http/auth/tokens.js';
+import { createTokenVerifier, mintToken } from '../../src/auth/tokens.js';
 import { createApp, type AppDeps } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
 import { LocalStorage } from '../../src/providers/storage/local-storage.js';

@@ -5,8 +5,8 @@
  */
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../../src/config.js';
-import { verifyApiKey } from '../../src/http/auth/api-keys.js';
-import { AuthError } from '../../src/http/auth/tokens.js';
+import { verifyApiKey } from '../../src/auth/api-keys.js';
+import { AuthError } from '../../src/auth/tokens.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { createUser } from '../helpers/fixtures.js';
 import { databaseSuite } from '../helpers/suite.js';

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../../src/config.js';
-import { mintToken } from '../../src/http/auth/tokens.js';
+import { mintToken } from '../../src/auth/tokens.js';
 import { chromiumPath, launchChromium } from '../helpers/browser.js';
 import { createProfile, createUser } from '../helpers/fixtures.js';
 import { startLiveStack, type LiveStack } from '../helpers/live-stack.js';

@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import { SignJWT } from 'jose';
-import { mintToken } from '../../src/http/auth/tokens.js';
+import { mintToken } from '../../src/auth/tokens.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { createUser } from '../helpers/fixtures.js';
 import { databaseSuite, until } from '../helpers/suite.js';

@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { processDocumentConsumer, PROCESS_DOCUMENT } from '../../src/consumers/documents/process-document.js';
+import { processDocumentConsumer } from '../../src/consumers/documents/process-document.js';
 import { Worker } from '../../src/events/worker.js';
 import { contentDisposition } from '../../src/http/api/documents.js';
 import { createLogger } from '../../src/log.js';
@@ -16,6 +16,7 @@ import { auth, documentRow, documentsSuite, storedFiles, upload } from '../helpe
 import { createProfile, createUser } from '../helpers/fixtures.js';
 import { testSettings } from '../helpers/jobs.js';
 import { until } from '../helpers/suite.js';
+import { JOB_TYPES } from '../../src/events/job-types.js';
 
 const test = documentsSuite<{ worker?: Worker }>('api: documents');
 
@@ -27,7 +28,7 @@ test.after(async (ctx) => {
 async function jobsOf(ctx: { db: { pool: import('pg').Pool } }, documentId: string) {
   return (await ctx.db.pool.query<{ id: string; status: string; dedupe_key: string | null }>(
     `select id, status, dedupe_key from public.job_queue where type = $1::text and payload ->> 'document_id' = $2::text order by created_at`,
-    [PROCESS_DOCUMENT, documentId],
+    [JOB_TYPES.processDocument, documentId],
   )).rows;
 }
 
@@ -251,13 +252,13 @@ test('re-analyse queues a failed document again, folds into a waiting job, and a
 test('POST /api/process-document queues a document by id, with the same checks as re-analyse', async (ctx) => {
   const profile = await createProfile(ctx.db.pool, ctx.owner);
   const doc = (await upload(ctx.api, ctx.token, profile, ctx.pdf)).body;
-  await ctx.db.pool.query(`update public.job_queue set status = 'completed', completed_at = now() where type = $1::text and payload ->> 'document_id' = $2::text`, [PROCESS_DOCUMENT, doc.id]);
+  await ctx.db.pool.query(`update public.job_queue set status = 'completed', completed_at = now() where type = $1::text and payload ->> 'document_id' = $2::text`, [JOB_TYPES.processDocument, doc.id]);
   await ctx.db.pool.query(`update public.documents set status = 'processed', processed_at = now() where id = $1::uuid`, [doc.id]);
 
   const res = await ctx.api.request.post('/api/process-document').set(auth(ctx.token)).send({ document_id: doc.id });
   assert.equal([res.status, res.body.document.id, res.body.document.status, res.body.job.deduplicated], [202, doc.id, 'queued', false]);
   const { rows } = await ctx.db.pool.query(`select type, payload, status from public.job_queue where id = $1::uuid`, [res.body.job.id]);
-  assert.equal(rows[0], { type: PROCESS_DOCUMENT, payload: { document_id: doc.id }, status: 'pending' });
+  assert.equal(rows[0], { type: JOB_TYPES.processDocument, payload: { document_id: doc.id }, status: 'pending' });
 
   await ctx.db.pool.query(`update public.documents set status = 'processing' where id = $1::uuid`, [doc.id]);
   const busy = await ctx.api.request.post('/api/process-document').set(auth(ctx.token)).send({ document_id: doc.id });

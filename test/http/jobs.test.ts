@@ -1,11 +1,11 @@
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
-import { PROCESS_DOCUMENT } from '../../src/consumers/documents/process-document.js';
 import { enqueue } from '../../src/events/queue/enqueue.js';
 import { toPdf, sampleLabReport } from '../fixtures/documents.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { addMember, createDocument, createProfile, createProvider, createUser, grantAccess } from '../helpers/fixtures.js';
 import { databaseSuite } from '../helpers/suite.js';
+import { JOB_TYPES } from '../../src/events/job-types.js';
 
 const test = databaseSuite<{ api: TestApi; owner: string; token: string }>('api: jobs');
 
@@ -26,7 +26,7 @@ test('my jobs list my documents\' reading and my profile\'s recomputations, with
   assert.is(uploaded.status, 202);
   // A failed reading of another document of the profile, as the worker leaves it.
   const failedDoc = await createDocument(ctx.db.pool, profile, ctx.owner);
-  const failedJob = await enqueue(ctx.db.pool, PROCESS_DOCUMENT, { document_id: failedDoc });
+  const failedJob = await enqueue(ctx.db.pool, JOB_TYPES.processDocument, { document_id: failedDoc });
   await ctx.db.pool.query(
     `update public.job_queue set status = 'failed', retry_count = 1, completed_at = now(), updated_at = now() + interval '1 second',
             error = 'pdf_encrypted: the PDF "Blood results of J. Doe" is password-protected' where id = $1::uuid`,
@@ -34,14 +34,14 @@ test('my jobs list my documents\' reading and my profile\'s recomputations, with
   );
   // Someone else's work must not appear.
   const otherProfile = await createProfile(ctx.db.pool, await createUser(ctx.db.pool));
-  await enqueue(ctx.db.pool, PROCESS_DOCUMENT, { document_id: await createDocument(ctx.db.pool, otherProfile, ctx.owner) });
+  await enqueue(ctx.db.pool, JOB_TYPES.processDocument, { document_id: await createDocument(ctx.db.pool, otherProfile, ctx.owner) });
 
   const res = await ctx.api.request.get(`/api/profiles/${profile}/jobs`).set(auth(ctx.token));
   assert.is(res.status, 200);
   const jobs: JobJson[] = res.body.jobs;
-  assert.equal(jobs[0], { ...jobs[0]!, id: failedJob.id, type: PROCESS_DOCUMENT, status: 'failed', document_id: failedDoc, attempts: 1, error_code: 'pdf_encrypted' });
+  assert.equal(jobs[0], { ...jobs[0]!, id: failedJob.id, type: JOB_TYPES.processDocument, status: 'failed', document_id: failedDoc, attempts: 1, error_code: 'pdf_encrypted' });
   const byType = (type: string) => jobs.filter((j) => j.type === type).map((j) => [j.status, j.document_id, j.attempts, j.error_code]);
-  assert.equal(byType(PROCESS_DOCUMENT), [['failed', failedDoc, 1, 'pdf_encrypted'], ['pending', uploaded.body.id, 0, null]]);
+  assert.equal(byType(JOB_TYPES.processDocument), [['failed', failedDoc, 1, 'pdf_encrypted'], ['pending', uploaded.body.id, 0, null]]);
   // The documents' inserts queued the profile's derived pipelines (one pending job each, de-duplicated).
   assert.equal(byType('recompute_journey'), [['pending', null, 0, null]]);
   assert.equal(byType('evaluate_rules'), [['pending', null, 0, null]]);
@@ -54,9 +54,9 @@ test('my jobs list my documents\' reading and my profile\'s recomputations, with
 test('a job error without a code shows as transient_error, an operator cancel as cancelled', async (ctx) => {
   const profile = await createProfile(ctx.db.pool, ctx.owner);
   const doc = await createDocument(ctx.db.pool, profile, ctx.owner);
-  const transient = await enqueue(ctx.db.pool, PROCESS_DOCUMENT, { document_id: doc });
+  const transient = await enqueue(ctx.db.pool, JOB_TYPES.processDocument, { document_id: doc });
   await ctx.db.pool.query(`update public.job_queue set retry_count = 1, error = 'Error: connect ECONNREFUSED 10.0.0.1:443' where id = $1::uuid`, [transient.id]);
-  const cancelled = await enqueue(ctx.db.pool, PROCESS_DOCUMENT, { document_id: doc });
+  const cancelled = await enqueue(ctx.db.pool, JOB_TYPES.processDocument, { document_id: doc });
   const service = await ctx.api.serviceToken();
   assert.is((await ctx.api.request.post(`/api/admin/jobs/${cancelled.id}/cancel`).set(auth(service))).status, 200);
 
@@ -69,7 +69,7 @@ test('a job error without a code shows as transient_error, an operator cancel as
 test('jobs of a profile I cannot see answer 404 like a missing one; a provider sees document jobs only with a documents grant', async (ctx) => {
   const profile = await createProfile(ctx.db.pool, ctx.owner);
   const doc = await createDocument(ctx.db.pool, profile, ctx.owner);
-  await enqueue(ctx.db.pool, PROCESS_DOCUMENT, { document_id: doc });
+  await enqueue(ctx.db.pool, JOB_TYPES.processDocument, { document_id: doc });
   const stranger = await ctx.api.tokenFor(await createUser(ctx.db.pool));
   const theirs = await ctx.api.request.get(`/api/profiles/${profile}/jobs`).set(auth(stranger));
   const missing = await ctx.api.request.get(`/api/profiles/${randomUUID()}/jobs`).set(auth(stranger));
@@ -87,7 +87,7 @@ test('jobs of a profile I cannot see answer 404 like a missing one; a provider s
   await grantAccess(ctx.db.pool, { profileId: profile, providerId: await createProvider(ctx.db.pool, labsOnly), grantedBy: ctx.owner, categories: ['observations'] });
   const provider = await ctx.api.request.get(`/api/profiles/${profile}/jobs`).set(auth(await ctx.api.tokenFor(labsOnly)));
   assert.is(provider.status, 200);
-  assert.equal(provider.body.jobs.filter((j: JobJson) => j.type === PROCESS_DOCUMENT), []);
+  assert.equal(provider.body.jobs.filter((j: JobJson) => j.type === JOB_TYPES.processDocument), []);
 });
 
 test('operator endpoints answer 403 to a user token and 401 without one', async (ctx) => {

@@ -4,7 +4,7 @@ import { recomputeJourney } from '../../src/consumers/journey/recompute.js';
 import { compactJourneyWrites } from '../../src/consumers/journey/journey-writes.js';
 import { createApp } from '../../src/http/app.js';
 import { JourneyCache } from '../../src/http/api/journey-cache.js';
-import { mintToken } from '../../src/http/auth/tokens.js';
+import { mintToken } from '../../src/auth/tokens.js';
 import { testAppDeps } from '../helpers/api.js';
 import { insertRecord, lab } from '../helpers/clinical.js';
 import { addMember, createProfile, createProvider, createUser, grantAccess } from '../helpers/fixtures.js';

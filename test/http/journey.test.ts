@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { recomputeJourney } from '../../src/consumers/journey/recompute.js';
-import { mintToken } from '../../src/http/auth/tokens.js';
+import { mintToken } from '../../src/auth/tokens.js';
 import { encodeCursor } from '../../src/http/api/cursor.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { insertRecord, lab } from '../helpers/clinical.js';

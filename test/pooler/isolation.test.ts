@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import * as assert from 'uvu/assert';
 import { rebuildJourney } from '../../src/consumers/journey/recompute.js';
 import { createPool } from '../../src/db/pool.js';
-import { mintToken } from '../../src/http/auth/tokens.js';
+import { mintToken } from '../../src/auth/tokens.js';
 import { listen } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 import { testAppDeps } from '../helpers/api.js';

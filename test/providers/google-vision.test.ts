@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PermanentJobError } from '../../src/events/queue/job.js';
+import { InputRejectedError, ProviderFailedError } from '../../src/providers/provider-error.js';
 import { GoogleVisionOcr, type GoogleVisionOcrOptions } from '../../src/providers/ocr/google-vision.js';
 import { jpegBomb, pdfImageBomb, pngBomb, tiffBomb, webpBomb } from '../fixtures/hostile.js';
 import { inSequence, startStandIn, type StandIn, type StandInHandler, type StandInReply, type StandInRequest } from '../helpers/stand-in-server.js';
@@ -150,8 +150,9 @@ test('a multi-page TIFF: the first request leaves pages to Vision, the total com
 test('a 503 surfaces as a retryable error (retries off)', async (context) => {
   context.standIn = await startStandIn(inSequence(unavailable));
   const error = await rejection(visionOcr(context, { maxRetries: 0 }).recognize({ bytes: png, mediaType: 'image/png' }));
-  assert.not.instance(error, PermanentJobError);
-  assert.is(error.message, 'ocr_unavailable: Google Vision answered 503');
+  assert.not.instance(error, InputRejectedError);
+  assert.instance(error, ProviderFailedError);
+  assert.equal([(error as ProviderFailedError).code, error.message], ['ocr_unavailable', 'Google Vision answered 503']);
   assert.is(context.standIn.requests.length, 1);
 });
 
@@ -165,8 +166,8 @@ test('a 503 then an answer: the transport retries (maxRetries 1, 2 requests)', a
 test('a 400 is permanent (ocr_rejected) after 1 request', async (context) => {
   context.standIn = await startStandIn(inSequence({ status: 400, body: { error: { code: 400, message: 'Request payload size exceeds the limit: 41943040 bytes.', status: 'INVALID_ARGUMENT' } } }));
   const error = await rejection(visionOcr(context, { maxRetries: 3 }).recognize({ bytes: png, mediaType: 'image/png' }));
-  assert.instance(error, PermanentJobError);
-  assert.is((error as PermanentJobError).code, 'ocr_rejected');
+  assert.instance(error, InputRejectedError);
+  assert.is((error as InputRejectedError).code, 'ocr_rejected');
   assert.is(error.message, 'Google Vision answered 400');
   assert.is(context.standIn.requests.length, 1);
 });
@@ -174,8 +175,8 @@ test('a 400 is permanent (ocr_rejected) after 1 request', async (context) => {
 test('a per-image INVALID_ARGUMENT (bad image data) is permanent: image_unreadable', async (context) => {
   context.standIn = await startStandIn(inSequence({ body: { responses: [{ error: { code: 3, message: 'Bad image data.' } }] } }));
   const error = await rejection(visionOcr(context).recognize({ bytes: png, mediaType: 'image/png' }));
-  assert.instance(error, PermanentJobError);
-  assert.is((error as PermanentJobError).code, 'image_unreadable');
+  assert.instance(error, InputRejectedError);
+  assert.is((error as InputRejectedError).code, 'image_unreadable');
 });
 
 test('a stand-in that never answers: timeoutMs 200, maxRetries 0 rejects within ~1 s', async (context) => {
@@ -184,7 +185,8 @@ test('a stand-in that never answers: timeoutMs 200, maxRetries 0 rejects within 
   const error = await rejection(visionOcr(context, { timeoutMs: 200, maxRetries: 0 }).recognize({ bytes: png, mediaType: 'image/png' }));
   const elapsed = Date.now() - started;
   assert.ok(elapsed < 1000, `took ${elapsed} ms`);
-  assert.is(error.message, 'ocr_timeout: Google Vision did not answer within 200 ms');
+  assert.instance(error, ProviderFailedError);
+  assert.equal([(error as ProviderFailedError).code, error.message], ['ocr_timeout', 'Google Vision did not answer within 200 ms']);
   assert.is(context.standIn.requests.length, 1);
 });
 
@@ -203,9 +205,9 @@ test('refused before any request: an unsupported type, a PDF over maxPages', asy
   context.standIn = await startStandIn(recordedVision);
   const ocr = visionOcr(context, { maxPages: 5 });
   const unsupported = await rejection(ocr.recognize({ bytes: png, mediaType: 'text/plain' }));
-  assert.is((unsupported as PermanentJobError).code, 'unsupported_media_type');
+  assert.is((unsupported as InputRejectedError).code, 'unsupported_media_type');
   const tooLong = await rejection(ocr.recognize({ bytes: await pdf(7), mediaType: 'application/pdf' }));
-  assert.is((tooLong as PermanentJobError).code, 'too_many_pages');
+  assert.is((tooLong as InputRejectedError).code, 'too_many_pages');
   assert.is(context.standIn.requests.length, 0);
 });
 
@@ -222,8 +224,8 @@ test('refused before any request, as the local OCR refuses them: images over the
   ];
   for (const [code, bytes, mediaType] of cases) {
     const error = await rejection(ocr.recognize({ bytes, mediaType }));
-    assert.instance(error, PermanentJobError, mediaType);
-    assert.is((error as PermanentJobError).code, code, mediaType);
+    assert.instance(error, InputRejectedError, mediaType);
+    assert.is((error as InputRejectedError).code, code, mediaType);
   }
   assert.is(context.standIn.requests.length, 0);
 });

@@ -1,12 +1,12 @@
 /**
  * The local OCR on hostile uploads: each is refused with its reason code, as a
- * PermanentJobError (never retried), before anything decodes the pixels it declares.
+ * InputRejectedError (the pipeline fails the job, never retried), before anything decodes the pixels it declares.
  * (Memory, measured in a worker process: test/consumers/documents-hostile.test.ts.)
  */
 import * as assert from 'uvu/assert';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { suite } from 'uvu';
-import { PermanentJobError } from '../../src/events/queue/job.js';
+import { InputRejectedError } from '../../src/providers/provider-error.js';
 import { readImageSizes } from '../../src/providers/ocr/image-limits.js';
 import { LocalOcr } from '../../src/providers/ocr/local-ocr.js';
 import { MAX_RENDER_PIXELS, openPdf, renderScale } from '../../src/providers/ocr/pdf.js';
@@ -21,9 +21,9 @@ test.after(() => terminateTesseract());
 async function refusedWith(code: string, bytes: Uint8Array, mediaType: string) {
   const started = performance.now();
   const error = await rejection(ocr.recognize({ bytes, mediaType }));
-  assert.instance(error, PermanentJobError, `${mediaType}: ${error.message}`);
-  assert.is((error as PermanentJobError).code, code, `${mediaType}: ${error.message}`);
-  return { error: error as PermanentJobError, ms: performance.now() - started };
+  assert.instance(error, InputRejectedError, `${mediaType}: ${error.message}`);
+  assert.is((error as InputRejectedError).code, code, `${mediaType}: ${error.message}`);
+  return { error: error as InputRejectedError, ms: performance.now() - started };
 }
 
 test('image decompression bombs (PNG, TIFF, WebP, JPEG) are image_too_large before tesseract sees them', async () => {

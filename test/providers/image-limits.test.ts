@@ -1,19 +1,19 @@
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
-import { PermanentJobError } from '../../src/events/queue/job.js';
+import { InputRejectedError } from '../../src/providers/provider-error.js';
 import { checkImageFile, MAX_IMAGE_PIXELS, readImageSizes } from '../../src/providers/ocr/image-limits.js';
 import { bmpBomb, jpegBomb, pngBomb, pngHeader, tiffBomb, tiffPagesHeader, webpBomb } from '../fixtures/hostile.js';
 
 const test = suite('image limits (headers only)');
 
-function refusal(run: () => unknown): PermanentJobError {
+function refusal(run: () => unknown): InputRejectedError {
   try {
     run();
   } catch (error) {
-    assert.instance(error, PermanentJobError);
-    return error as PermanentJobError;
+    assert.instance(error, InputRejectedError);
+    return error as InputRejectedError;
   }
-  assert.unreachable('expected a PermanentJobError');
+  assert.unreachable('expected a InputRejectedError');
   throw new Error('unreachable');
 }
 

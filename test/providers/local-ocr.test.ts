@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { PDFDocument } from 'pdf-lib';
 import { suite } from 'uvu';
-import { PermanentJobError } from '../../src/events/queue/job.js';
+import { InputRejectedError } from '../../src/providers/provider-error.js';
 import { LocalOcr } from '../../src/providers/ocr/local-ocr.js';
 import { terminateTesseract } from '../../src/providers/ocr/tesseract.js';
 import { sampleLabReport, toPdf, toPng } from '../fixtures/documents.js';
@@ -33,8 +33,8 @@ test('a scanned PDF (an image, no text layer) is rendered and read by tesseract'
 
 test('an image that cannot be decoded is refused with image_unreadable', async () => {
   const error = await ocr.recognize({ bytes: new Uint8Array([0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50, 1, 2]), mediaType: 'image/webp' }).catch((e: unknown) => e);
-  assert.instance(error, PermanentJobError);
-  assert.is((error as PermanentJobError).code, 'image_unreadable');
+  assert.instance(error, InputRejectedError);
+  assert.is((error as InputRejectedError).code, 'image_unreadable');
 });
 
 test.run();

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PermanentJobError } from '../../src/events/queue/job.js';
+import { InputRejectedError, ProviderFailedError } from '../../src/providers/provider-error.js';
 import { clinicalRecordsJsonSchema, OpenAiExtractor, toOpenAiStrictSchema } from '../../src/providers/extraction/openai-extractor.js';
 import { extractedRecordSchema } from '../../src/providers/extraction/schema.js';
 import { inSequence, startStandIn, type StandIn, type StandInReply } from '../helpers/stand-in-server.js';
@@ -146,18 +146,19 @@ test('500 twice then success with maxRetries 2 (3 requests)', async (context) =>
 test('500 beyond maxRetries: a plain (retryable) error, not a permanent one', async (context) => {
   const standIn = (context.standIn = await startStandIn(inSequence(apiError(503, 'Service unavailable', 'server_error', null, { 'retry-after-ms': '5' }))));
   const error = await rejection(extractor(standIn, { maxRetries: 1 }).extract(pages));
-  assert.not.instance(error, PermanentJobError);
-  assert.is(error.message, 'extraction_unavailable: OpenAI answered 503');
+  assert.not.instance(error, InputRejectedError);
+  assert.instance(error, ProviderFailedError);
+  assert.equal([(error as ProviderFailedError).code, error.message], ['extraction_unavailable', 'OpenAI answered 503']);
   assert.is(standIn.requests.length, 2);
 });
 
-test('400: PermanentJobError extraction_rejected after exactly 1 request', async (context) => {
+test('400: InputRejectedError extraction_rejected after exactly 1 request', async (context) => {
   const standIn = (context.standIn = await startStandIn(
     inSequence(apiError(400, "Invalid schema for response_format 'clinical_records'.", 'invalid_request_error'), ok),
   ));
   const error = await rejection(extractor(standIn).extract(pages));
-  assert.instance(error, PermanentJobError);
-  assert.is((error as PermanentJobError).code, 'extraction_rejected');
+  assert.instance(error, InputRejectedError);
+  assert.is((error as InputRejectedError).code, 'extraction_rejected');
   assert.is(error.message, 'OpenAI answered 400');
   assert.is(standIn.requests.length, 1);
 });
@@ -165,16 +166,16 @@ test('400: PermanentJobError extraction_rejected after exactly 1 request', async
 test('401 is permanent too', async (context) => {
   const standIn = (context.standIn = await startStandIn(inSequence(apiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'))));
   const error = await rejection(extractor(standIn).extract(pages));
-  assert.instance(error, PermanentJobError);
-  assert.is((error as PermanentJobError).code, 'extraction_rejected');
+  assert.instance(error, InputRejectedError);
+  assert.is((error as InputRejectedError).code, 'extraction_rejected');
   assert.is(standIn.requests.length, 1);
 });
 
-test('a refusal: PermanentJobError extraction_refused, without the refusal text', async (context) => {
+test('a refusal: InputRejectedError extraction_refused, without the refusal text', async (context) => {
   const standIn = (context.standIn = await startStandIn(inSequence({ body: refusal })));
   const error = await rejection(extractor(standIn).extract(pages));
-  assert.instance(error, PermanentJobError);
-  assert.is((error as PermanentJobError).code, 'extraction_refused');
+  assert.instance(error, InputRejectedError);
+  assert.is((error as InputRejectedError).code, 'extraction_refused');
   assert.not.match(error.message, /sorry/i);
 });
 
@@ -202,8 +203,8 @@ test('content that violates the schema: extraction_invalid with paths, never val
   reply.choices[0].message.content = JSON.stringify(bad);
   const standIn = (context.standIn = await startStandIn(inSequence({ body: reply })));
   const error = await rejection(extractor(standIn).extract(pages));
-  assert.not.instance(error, PermanentJobError);
-  assert.match(error.message, /^extraction_invalid/);
+  assert.not.instance(error, InputRejectedError);
+  assert.is((error as ProviderFailedError).code, 'extraction_invalid');
   assert.match(error.message, /records\.0\.value/);
   assert.match(error.message, /records\.0\.provenance\.page/);
   for (const value of ['Zyloprim', 'six point one', 'VERY-HIGH', '05/03/2024', 'Jane', 'EXAMPLE', 'diagnosis-of', '7.25', 'mmol']) {
@@ -217,7 +218,8 @@ test('content that is not JSON: extraction_invalid', async (context) => {
   reply.choices[0].finish_reason = 'stop';
   const standIn = (context.standIn = await startStandIn(inSequence({ body: reply })));
   const error = await rejection(extractor(standIn).extract(pages));
-  assert.is(error.message, 'extraction_invalid: the answer is not JSON');
+  assert.instance(error, ProviderFailedError);
+  assert.equal([(error as ProviderFailedError).code, error.message], ['extraction_invalid', 'the answer is not JSON']);
 });
 
 test('a stand-in that never answers: timeoutMs 200, maxRetries 0 rejects within ~1 s', async (context) => {
@@ -226,8 +228,9 @@ test('a stand-in that never answers: timeoutMs 200, maxRetries 0 rejects within 
   const error = await rejection(extractor(standIn, { timeoutMs: 200, maxRetries: 0 }).extract(pages));
   const elapsed = Date.now() - started;
   assert.ok(elapsed < 1000, `took ${elapsed} ms`);
-  assert.is(error.message, 'extraction_timeout: OpenAI did not answer within 200 ms');
-  assert.not.instance(error, PermanentJobError);
+  assert.instance(error, ProviderFailedError);
+  assert.equal([(error as ProviderFailedError).code, error.message], ['extraction_timeout', 'OpenAI did not answer within 200 ms']);
+  assert.not.instance(error, InputRejectedError);
   assert.is(standIn.requests.length, 1);
 });
 

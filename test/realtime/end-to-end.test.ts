@@ -15,7 +15,7 @@
 import * as assert from 'uvu/assert';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { Worker } from '../../src/events/worker.js';
-import { mintToken } from '../../src/http/auth/tokens.js';
+import { mintToken } from '../../src/auth/tokens.js';
 import { sampleLabReport, toPdf } from '../fixtures/documents.js';
 import { insertRecord } from '../helpers/clinical.js';
 import { createDocument, createProfile, createProvider, createUser, grantAccess } from '../helpers/fixtures.js';

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { databaseSuite, until } from '../helpers/suite.js';
 import { testAppDeps } from '../helpers/api.js';
 import { listen } from '../../src/http/server.js';
-import { mintToken } from '../../src/http/auth/tokens.js';
+import { mintToken } from '../../src/auth/tokens.js';
 import type { AuthSettings } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { MAX_CHANNELS_PER_SOCKET } from '../../src/realtime/connection.js';

@@ -6,15 +6,16 @@
 import { z } from 'zod';
 import type { Pool } from '../../db/pool.js';
 import { defineConsumer, type Consumer } from '../../events/consumer.js';
+import { JOB_TYPES } from '../../events/job-types.js';
 import { evaluateProfile } from './evaluate-profile.js';
 
-export const EVALUATE_RULES = 'evaluate_rules';
+
 
 const payload = z.object({ profile_id: z.uuid() });
 
 export function decisionSupportConsumer(deps: { pool: Pool; concurrency?: number }): Consumer {
   return defineConsumer({
-    type: EVALUATE_RULES,
+    type: JOB_TYPES.evaluateRules,
     concurrency: deps.concurrency ?? 2,
     payload,
     orderingKey: (job) => job.payload.profile_id,

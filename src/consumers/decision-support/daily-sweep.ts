@@ -7,7 +7,7 @@
 import type { Pool } from '../../db/pool.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Logger } from '../../log.js';
-import { EVALUATE_RULES } from './consumer.js';
+import { JOB_TYPES } from '../../events/job-types.js';
 
 export const DAILY_SWEEP = 'cds_daily';
 
@@ -27,7 +27,7 @@ export async function runDailySweep(pool: Pool, today: Date = new Date()): Promi
        where p.archived_at is null and p.birth_date is not null
          and exists (select 1 from public.cds_rules r where r.enabled and r.time_based)
        on conflict (type, dedupe_key) where dedupe_key is not null and status = 'pending' do nothing`,
-      [EVALUATE_RULES],
+      [JOB_TYPES.evaluateRules],
     );
     return rowCount ?? 0;
   });

@@ -6,15 +6,16 @@
 import { z } from 'zod';
 import type { Pool } from '../../db/pool.js';
 import { defineConsumer, type Consumer } from '../../events/consumer.js';
+import { JOB_TYPES } from '../../events/job-types.js';
 import { recomputeJourney } from './recompute.js';
 
-export const RECOMPUTE_JOURNEY = 'recompute_journey';
+
 
 const payload = z.object({ profile_id: z.uuid() });
 
 export function journeyConsumer(deps: { pool: Pool; concurrency?: number }): Consumer {
   return defineConsumer({
-    type: RECOMPUTE_JOURNEY,
+    type: JOB_TYPES.recomputeJourney,
     // Short database-bound transactions; more than the pool's share would only queue.
     concurrency: deps.concurrency ?? 4,
     payload,

@@ -22,6 +22,6 @@ export async function cancelJob(db: Queryable, id: string): Promise<void> {
     [id],
   );
   const row = rows[0];
-  if (!row) throw new JobQueueError('JOB_NOT_FOUND', `no job ${id}`);
-  if (!row.updated) throw new JobQueueError('JOB_WRONG_STATE', `job ${id} is ${row.status}; only pending or failed jobs can be cancelled`);
+  if (!row) throw new JobQueueError('job_not_found', `no job ${id}`);
+  if (!row.updated) throw new JobQueueError('job_wrong_state', `job ${id} is ${row.status}; only pending or failed jobs can be cancelled`);
 }

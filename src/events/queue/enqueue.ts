@@ -22,7 +22,7 @@ const JOB_TYPE = /^[a-z][a-z0-9_.:-]{0,62}$/;
 
 export function assertJobType(type: string): void {
   if (!JOB_TYPE.test(type)) {
-    throw new JobQueueError('JOB_INVALID', `job type "${type}" must match ${JOB_TYPE} (it travels in NOTIFY payloads and logs)`);
+    throw new JobQueueError('job_invalid', `job type "${type}" must match ${JOB_TYPE} (it travels in NOTIFY payloads and logs)`);
   }
 }
 
@@ -43,7 +43,7 @@ export async function enqueue(db: Queryable, type: string, payload: unknown, opt
     [type, JSON.stringify(payload ?? null), options.priority ?? 0, options.runAt ?? null, options.dedupeKey ?? null, options.maxRetries ?? 3],
   );
   const row = rows[0];
-  if (!row) throw new JobQueueError('JOB_INVALID', `could not enqueue ${type}`);
+  if (!row) throw new JobQueueError('job_invalid', `could not enqueue ${type}`);
   return row;
 }
 

@@ -9,6 +9,7 @@
  * consumers are idempotent.
  */
 import type { Queryable } from './job.js';
+import { PG } from '../../db/postgres-errors.js';
 
 export interface FailedAttempt {
   id: string;
@@ -57,7 +58,7 @@ export async function failJobs(db: Queryable, workerId: string, attempts: Failed
     return await failBatch(db, workerId, attempts);
   } catch (error) {
     // Two jobs of one key returning together still collide; settle them one by one.
-    if ((error as { code?: string }).code !== '23505' || attempts.length === 1) throw error;
+    if ((error as { code?: string }).code !== PG.uniqueViolation || attempts.length === 1) throw error;
     const outcomes: FailOutcome[] = [];
     for (const attempt of attempts) outcomes.push(...(await failBatch(db, workerId, [attempt])));
     return outcomes;

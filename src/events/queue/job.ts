@@ -40,7 +40,7 @@ export function toJob(row: JobRow): Job {
 export class JobQueueError extends Error {
   override readonly name = 'JobQueueError';
   constructor(
-    readonly code: 'JOB_NOT_FOUND' | 'JOB_WRONG_STATE' | 'JOB_INVALID',
+    readonly code: 'job_not_found' | 'job_wrong_state' | 'job_invalid',
     message: string,
   ) {
     super(message);

@@ -23,7 +23,7 @@ export async function retryJob(db: Queryable, id: string): Promise<void> {
     [id],
   );
   const row = rows[0];
-  if (!row) throw new JobQueueError('JOB_NOT_FOUND', `no job ${id}`);
-  if (!row.updated) throw new JobQueueError('JOB_WRONG_STATE', `job ${id} is ${row.status}; only failed jobs can be retried`);
+  if (!row) throw new JobQueueError('job_not_found', `no job ${id}`);
+  if (!row.updated) throw new JobQueueError('job_wrong_state', `job ${id} is ${row.status}; only failed jobs can be retried`);
   await db.query('select pg_notify($1::text, $2::text)', [JOBS_CHANNEL, JSON.stringify({ types: [row.type], count: 1 })]);
 }

@@ -15,6 +15,7 @@ import type { AuditEntry } from '../audit.js';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../route.js';
 import { profileParams, requireVisibleProfile, toIso } from './common.js';
+import { PG } from '../../db/postgres-errors.js';
 
 export const ALERT_STATUSES = ['open', 'acknowledged', 'dismissed', 'resolved'] as const;
 type AlertStatus = (typeof ALERT_STATUSES)[number];
@@ -126,7 +127,7 @@ async function changeAlert(
       if (!updated) throw new HttpProblem(403, 'alert_read_only', 'only the owner or a manager of the profile may acknowledge or dismiss its alerts');
       return updated;
     } catch (error) {
-      if ((error as { code?: string }).code === '23514') {
+      if ((error as { code?: string }).code === PG.checkViolation) {
         throw new HttpProblem(409, 'alert_not_live', 'this alert is no longer open: it was resolved or dismissed');
       }
       throw error;

@@ -16,8 +16,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { PROCESS_DOCUMENT, SUPPORTED_MEDIA_TYPES } from '../../consumers/documents/process-document.js';
-import { enqueue, type Enqueued } from '../../events/queue/enqueue.js';
+import { DOCUMENT_STATUSES, dropWaitingJob, queueUpload, requeueDocument } from '../../consumers/documents/lifecycle.js';
+import type { Enqueued } from '../../events/queue/enqueue.js';
+import { PG } from '../../db/postgres-errors.js';
+import { SUPPORTED_MEDIA_TYPES, SUPPORTED_TYPES_TEXT } from '../../providers/media-types.js';
 import type { PoolClient } from '../../db/pool.js';
 import { documentObjectPath } from '../../providers/storage/object-path.js';
 import { StorageError } from '../../providers/storage/storage-error.js';
@@ -38,7 +40,7 @@ export interface DocumentRouteDeps {
 export const DOCUMENTS_DEFAULT_LIMIT = 50;
 export const DOCUMENTS_MAX_LIMIT = 200;
 
-const documentStatus = z.enum(['uploaded', 'queued', 'processing', 'processed', 'failed']);
+const documentStatus = z.enum(DOCUMENT_STATUSES);
 
 export const documentSchema = z.object({
   id: z.uuid(),
@@ -94,6 +96,12 @@ export function documentNotFound(): HttpProblem {
   return new HttpProblem(404, 'document_not_found', 'no such document (or it is not shared with you)');
 }
 
+/** The document as the service reads it, after a lifecycle change it just made. */
+async function serviceDocument(client: PoolClient, documentId: string): Promise<DocumentRow> {
+  const { rows } = await client.query<DocumentRow>(`select ${DOCUMENT_COLUMNS} from public.documents d where d.id = $1::uuid`, [documentId]);
+  return rows[0]!;
+}
+
 /** The document as the caller sees it (RLS), or 404. */
 async function visibleDocument(client: PoolClient, documentId: string): Promise<DocumentRow & { storage_path: string }> {
   const { rows } = await client.query<DocumentRow & { storage_path: string }>(
@@ -131,23 +139,11 @@ async function requeue(ctx: Pick<RouteContext<unknown, unknown, unknown>, 'db' |
   // Service role: users may not write documents.status nor job_queue; the caller was
   // just authorised above as an owner or manager of the document's profile.
   return ctx.asService(async (c) => {
-    // Checked and changed in one statement, so a worker taking the job between a
-    // check and the update cannot be missed: a running document answers 409.
-    const { rows } = await c.query<DocumentRow>(
-      `update public.documents d set status = 'queued', error_code = null, error = null
-       where d.id = $1::uuid and d.status <> 'processing'
-       returning ${DOCUMENT_COLUMNS}`,
-      [documentId],
-    );
-    if (!rows[0]) {
-      const { rows: current } = await c.query<{ status: string }>(`select status from public.documents where id = $1::uuid`, [documentId]);
-      // Deleted since the check above.
-      if (!current[0]) throw documentNotFound();
-      throw new HttpProblem(409, 'document_processing', 'the document is being processed right now; try again when it has finished');
-    }
-    // Keyed by the document: pressing re-analyse twice while a job waits queues one job.
-    const job = await enqueue(c, PROCESS_DOCUMENT, { document_id: documentId }, { dedupeKey: documentId });
-    return { document: toDocument(rows[0]), job };
+    const job = await requeueDocument(c, documentId);
+    // Deleted since the check above.
+    if (job === 'missing') throw documentNotFound();
+    if (job === 'processing') throw new HttpProblem(409, 'document_processing', 'the document is being processed right now; try again when it has finished');
+    return { document: toDocument(await serviceDocument(c, documentId)), job };
   });
 }
 
@@ -158,7 +154,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
       method: 'post', path: '/api/profiles/:profileId/documents', operationId: 'uploadDocument', tags: ['documents'], auth: 'user',
       summary: 'Upload a document (PDF or photo); it is stored, checked and queued for reading (owner or manager)',
       params: profileParams,
-      multipart: { fileField: 'file', description: 'the document: PDF, PNG, JPEG, TIFF or WebP (decided from its bytes)' },
+      multipart: { fileField: 'file', description: `the document: ${SUPPORTED_TYPES_TEXT} (decided from its bytes)` },
       rateLimit: 'upload',
       responses: {
         202: { description: 'stored and queued; watch its status (GET /api/documents/{documentId}, or Realtime)', schema: documentSchema },
@@ -192,7 +188,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
         } catch (error) {
           await storage.remove(upload.object).catch(() => undefined);
           // Membership revoked between the check and the insert: the same 403 as the check.
-          if ((error as { code?: string }).code === '42501') {
+          if ((error as { code?: string }).code === PG.insufficientPrivilege) {
             throw new HttpProblem(403, 'profile_read_only', 'only the owner or a manager may change this profile');
           }
           throw error;
@@ -203,13 +199,8 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
           // Service role: status and job_queue are not the user's to write; the row was
           // just inserted by the caller under RLS, which is the authorisation.
           document = await ctx.asService(async (c) => {
-            const { rows } = await c.query<DocumentRow>(
-              `update public.documents d set status = 'queued' where d.id = $1::uuid and d.status = 'uploaded'
-               returning ${DOCUMENT_COLUMNS}`,
-              [documentId],
-            );
-            await enqueue(c, PROCESS_DOCUMENT, { document_id: documentId }, { dedupeKey: documentId });
-            return toDocument(rows[0]!);
+            await queueUpload(c, documentId);
+            return toDocument(await serviceDocument(c, documentId));
           });
         } catch (error) {
           // Undo the upload rather than leave a document that says 'uploaded' with no job to
@@ -380,10 +371,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AnyRoute[] {
         // Service role: job_queue is not the user's; the deletion was just authorised under
         // RLS. A waiting job would only fail with document_not_found and sit in the
         // operator's failure list; a running one finds the row gone and fails the same way.
-        await ctx.asService((c) => c.query(
-          `delete from public.job_queue where type = $1::text and status = 'pending' and payload ->> 'document_id' = $2::text`,
-          [PROCESS_DOCUMENT, documentId],
-        )).catch(() => undefined);
+        await ctx.asService((c) => dropWaitingJob(c, documentId)).catch(() => undefined);
         // After the commit: a file without a row is invisible to everyone (every read goes
         // through the row), a row without its file would not be. A failed removal is kept
         // in the audit entry, so a sweep (or an operator) can find the orphan.

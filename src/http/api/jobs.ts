@@ -10,7 +10,7 @@
  * types, states and the error's stable code; never payloads nor error messages.
  */
 import { z } from 'zod';
-import { PROCESS_DOCUMENT } from '../../consumers/documents/process-document.js';
+import { JOB_TYPES, PROFILE_JOB_TYPES } from '../../events/job-types.js';
 import { cancelJob } from '../../events/queue/cancel.js';
 import { JobQueueError } from '../../events/queue/job.js';
 import { retryJob } from '../../events/queue/retry.js';
@@ -19,9 +19,6 @@ import type { PoolClient } from '../../db/pool.js';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { profileParams, requireVisibleProfile, toIso } from './common.js';
-
-/** The derived pipelines queued per profile by the domain-table triggers (dedupe_key = profile id). */
-export const PROFILE_JOB_TYPES = ['recompute_journey', 'evaluate_rules'] as const;
 
 /** Jobs per answer: 50 covers a day of busy uploads; 200 bounds the answer (~40 kB). */
 export const JOBS_DEFAULT_LIMIT = 50;
@@ -50,8 +47,8 @@ const jobStateSchema = z.object({ id: z.uuid(), type: z.string(), status: jobSta
 
 function jobProblem(error: unknown): unknown {
   if (error instanceof JobQueueError) {
-    if (error.code === 'JOB_NOT_FOUND') return new HttpProblem(404, 'job_not_found', 'no such job');
-    if (error.code === 'JOB_WRONG_STATE') return new HttpProblem(409, 'job_wrong_state', error.message);
+    if (error.code === 'job_not_found') return new HttpProblem(404, 'job_not_found', 'no such job');
+    if (error.code === 'job_wrong_state') return new HttpProblem(409, 'job_wrong_state', error.message);
   }
   return error;
 }
@@ -102,7 +99,7 @@ export function jobRoutes(): AnyRoute[] {
               or (type = any ($3::text[]) and dedupe_key = $4::text)
            order by updated_at desc, id desc
            limit $5::int`,
-          [PROCESS_DOCUMENT, documentIds, [...PROFILE_JOB_TYPES], profileId, ctx.query.limit],
+          [JOB_TYPES.processDocument, documentIds, [...PROFILE_JOB_TYPES], profileId, ctx.query.limit],
         )).rows);
         ctx.koa.body = {
           jobs: rows.map((r) => ({ ...r, run_at: toIso(r.run_at)!, updated_at: toIso(r.updated_at)! })),

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { isoDate, profileParams, requireEditableProfile, requireVisibleProfile, toIso } from './common.js';
+import { PG } from '../../db/postgres-errors.js';
 
 /** The profiles table's own bound (migration 0100) up to today: a birth date of a living person. */
 const FIRST_BIRTH_DATE = '1880-01-01';
@@ -183,7 +184,7 @@ export function profileRoutes(): AnyRoute[] {
           try {
             return (await c.query<{ id: string }>(`select public.accept_profile_invitation($1::uuid) as id`, [ctx.params.invitationId])).rows[0]!.id;
           } catch (error) {
-            if ((error as { code?: string }).code === 'P0002') throw new HttpProblem(404, 'invitation_not_found', 'no open invitation for your account with that id');
+            if ((error as { code?: string }).code === PG.noDataFound) throw new HttpProblem(404, 'invitation_not_found', 'no open invitation for your account with that id');
             throw error;
           }
         });

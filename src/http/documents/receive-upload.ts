@@ -13,7 +13,7 @@ import busboy from 'busboy';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
-import { sniffMediaType } from '../../providers/ocr/media-type.js';
+import { extensionOf, sniffMediaType, SUPPORTED_TYPES_TEXT } from '../../providers/media-types.js';
 import type { FileStorage, ObjectRef } from '../../providers/storage/types.js';
 import { HttpProblem } from '../problem.js';
 
@@ -28,8 +28,6 @@ export interface ReceivedUpload {
   sha256: string;
   /** Where the file was stored. */
   object: ObjectRef;
-  /** The other (small) form fields. */
-  fields: Record<string, string>;
 }
 
 export interface ReceiveUploadOptions {
@@ -54,14 +52,6 @@ const MAX_FIELD_BYTES = 1024;
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 const MAX_FILE_NAME_CHARS = 200;
 
-const EXTENSIONS: Record<string, string> = {
-  'application/pdf': '.pdf',
-  'image/png': '.png',
-  'image/jpeg': '.jpg',
-  'image/tiff': '.tif',
-  'image/webp': '.webp',
-  'image/bmp': '.bmp',
-};
 
 export async function receiveUpload(req: IncomingMessage, options: ReceiveUploadOptions): Promise<ReceivedUpload> {
   const { maxBytes, storage, allowedTypes, objectFor } = options;
@@ -99,7 +89,6 @@ export async function receiveUpload(req: IncomingMessage, options: ReceiveUpload
   }
 
   return new Promise<ReceivedUpload>((resolve, reject) => {
-    const fields: Record<string, string> = {};
     let failure: HttpProblem | Error | undefined;
     let settled = false;
     let parsed = false;
@@ -148,16 +137,14 @@ export async function receiveUpload(req: IncomingMessage, options: ReceiveUpload
       }
       if (!storedOk) return;
       settled = true;
-      resolve({ ...file, sizeBytes, sha256: hash.digest('hex'), fields });
+      resolve({ ...file, sizeBytes, sha256: hash.digest('hex') });
     };
 
-    parser.on('field', (name, value, info) => {
+    // Other form fields are read (and limited) but not used: the file is the upload.
+    parser.on('field', (_name, _value, info) => {
       if (info.valueTruncated || info.nameTruncated) {
         fail(new HttpProblem(400, 'field_too_large', `form fields are limited to ${MAX_FIELD_BYTES} bytes`));
-        return;
       }
-      // Assigning "__proto__" on a plain object would touch its prototype, not add a field.
-      if (name !== '__proto__') fields[name] = value;
     });
     parser.on('fieldsLimit', () => fail(new HttpProblem(400, 'too_many_fields', `at most ${MAX_FIELDS} form fields are accepted`)));
     parser.on('partsLimit', () => fail(new HttpProblem(400, 'too_many_fields', `at most ${MAX_FIELDS} form fields are accepted`)));
@@ -206,7 +193,7 @@ export async function receiveUpload(req: IncomingMessage, options: ReceiveUpload
         const mediaType = sniffMediaType(first);
         if (!mediaType || !allowedTypes.has(mediaType)) {
           // Nothing was stored yet: the type is decided before storage sees a byte.
-          fail(new HttpProblem(415, 'unsupported_media_type', 'the file is not a supported document type (PDF, PNG, JPEG, TIFF or WebP)'));
+          fail(new HttpProblem(415, 'unsupported_media_type', `the file is not a supported document type (${SUPPORTED_TYPES_TEXT})`));
           return;
         }
         const names = fileNames(info.filename, mediaType);
@@ -266,7 +253,7 @@ export async function receiveUpload(req: IncomingMessage, options: ReceiveUpload
  * "Muller") and other characters become "_".
  */
 export function fileNames(clientName: string | undefined, mediaType: string): { fileName: string; originalFileName: string } {
-  const extension = EXTENSIONS[mediaType] ?? '';
+  const extension = extensionOf(mediaType);
   const fallback = `upload${extension}`;
   const base = (clientName ?? '').split(/[/\\]/).pop() ?? '';
   // C0, DEL and C1 controls, plus bidi overrides that can disguise an extension.

@@ -15,6 +15,7 @@
 import Router from '@koa/router';
 import type { Pool, PoolClient } from '../../db/pool.js';
 import { readMigrations } from '../../db/migrations.js';
+import { PG } from '../../db/postgres-errors.js';
 
 export interface ReadyDeps {
   pool: Pool;
@@ -82,7 +83,7 @@ export function readyRoutes(deps: ReadyDeps): Router {
         appliedNames = new Set(rows.map((r) => r.name));
       } catch (error) {
         // A database never migrated has no ledger: everything is pending.
-        if ((error as { code?: string }).code !== '42P01') throw error;
+        if ((error as { code?: string }).code !== PG.undefinedTable) throw error;
         appliedNames = new Set();
       }
       const pending = files.filter((name) => !appliedNames.has(name));

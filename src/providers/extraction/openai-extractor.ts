@@ -13,8 +13,8 @@
  */
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
-import { PermanentJobError } from '../../events/queue/job.js';
 import { extractionSchema, type ExtractionResult, type Extractor } from './schema.js';
+import { InputRejectedError, ProviderFailedError } from '../provider-error.js';
 
 export interface OpenAiExtractorOptions {
   apiKey: string;
@@ -164,28 +164,28 @@ export class OpenAiExtractor implements Extractor {
     }
 
     const choice = completion.choices[0];
-    if (!choice) throw new Error('extraction_invalid: the answer has no choices');
+    if (!choice) throw new ProviderFailedError('extraction_invalid', 'the answer has no choices');
     const { message } = choice;
     if (message.refusal) {
       // The refusal text is the model's own words about the document: not kept.
-      throw new PermanentJobError('extraction_refused', 'the model refused to extract records from this document');
+      throw new InputRejectedError('extraction_refused', 'the model refused to extract records from this document');
     }
-    if (choice.finish_reason === 'length') throw new Error('extraction_invalid: the answer was cut off at the token limit');
-    if (choice.finish_reason === 'content_filter') throw new PermanentJobError('extraction_refused', 'the answer was stopped by the content filter');
-    if (typeof message.content !== 'string' || message.content === '') throw new Error('extraction_invalid: the answer has no content');
+    if (choice.finish_reason === 'length') throw new ProviderFailedError('extraction_invalid', 'the answer was cut off at the token limit');
+    if (choice.finish_reason === 'content_filter') throw new InputRejectedError('extraction_refused', 'the answer was stopped by the content filter');
+    if (typeof message.content !== 'string' || message.content === '') throw new ProviderFailedError('extraction_invalid', 'the answer has no content');
 
     let parsed: unknown;
     try {
       parsed = JSON.parse(message.content);
     } catch {
-      throw new Error('extraction_invalid: the answer is not JSON');
+      throw new ProviderFailedError('extraction_invalid', 'the answer is not JSON');
     }
     const result = extractionSchema.safeParse(parsed);
     if (!result.success) {
       // Paths and issue codes only: zod messages can quote what was received.
       const issues = result.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(root)'} (${i.code})`);
       const more = result.error.issues.length > 10 ? `; and ${result.error.issues.length - 10} more` : '';
-      throw new Error(`extraction_invalid: ${issues.join('; ')}${more}`);
+      throw new ProviderFailedError('extraction_invalid', `${issues.join('; ')}${more}`);
     }
     return { records: result.data.records, extractor: version };
   }
@@ -193,13 +193,13 @@ export class OpenAiExtractor implements Extractor {
 
 /** What is left after the client's own retries, sorted for the job queue. */
 function requestError(error: unknown, timeoutMs: number): Error {
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return new Error(`extraction_timeout: OpenAI did not answer within ${timeoutMs} ms`);
-  if (error instanceof OpenAI.APIConnectionError) return new Error('extraction_unavailable: OpenAI cannot be reached');
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return new ProviderFailedError('extraction_timeout', `OpenAI did not answer within ${timeoutMs} ms`);
+  if (error instanceof OpenAI.APIConnectionError) return new ProviderFailedError('extraction_unavailable', 'OpenAI cannot be reached');
   if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
     const { status } = error;
     // The client already retried these; the job may be retried later.
-    if (status === 408 || status === 409 || status === 429 || status >= 500) return new Error(`extraction_unavailable: OpenAI answered ${status}`);
-    return new PermanentJobError('extraction_rejected', `OpenAI answered ${status}`);
+    if (status === 408 || status === 409 || status === 429 || status >= 500) return new ProviderFailedError('extraction_unavailable', `OpenAI answered ${status}`);
+    return new InputRejectedError('extraction_rejected', `OpenAI answered ${status}`);
   }
   return error instanceof Error ? error : new Error(String(error));
 }

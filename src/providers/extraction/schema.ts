@@ -118,8 +118,6 @@ export const extractionSchema = z.object({ records: z.array(extractedRecordSchem
 export type Provenance = z.infer<typeof provenanceSchema>;
 export type ExtractedRecord = z.infer<typeof extractedRecordSchema>;
 export type RecordKind = ExtractedRecord['kind'];
-export type ExtractedObservation = z.infer<typeof observationSchema>;
-export type ExtractedMedication = z.infer<typeof medicationSchema>;
 
 export interface ExtractionResult {
   records: ExtractedRecord[];

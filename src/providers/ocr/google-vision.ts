@@ -15,10 +15,11 @@
  * Error messages carry statuses and codes only, never Vision's text or the document's.
  */
 import vision, { type protos } from '@google-cloud/vision';
-import { PermanentJobError } from '../../events/queue/job.js';
 import { checkImageFile } from './image-limits.js';
 import { openPdf } from './pdf.js';
 import type { OcrInput, OcrPage, OcrProvider, OcrResult } from './types.js';
+import { DOCUMENT_MEDIA_TYPES, isImageType, isSupportedMediaType } from '../media-types.js';
+import { InputRejectedError, ProviderFailedError } from '../provider-error.js';
 
 type VisionClient = InstanceType<typeof vision.ImageAnnotatorClient>;
 type ImageResponse = protos.google.cloud.vision.v1.IAnnotateImageResponse;
@@ -46,8 +47,6 @@ export interface GoogleVisionOcrOptions {
 
 /** The sync files:annotate limit. */
 const PAGES_PER_REQUEST = 5;
-const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/bmp', 'image/webp']);
-const FILE_TYPES = new Set(['application/pdf', 'image/tiff']);
 const FEATURES = [{ type: 'DOCUMENT_TEXT_DETECTION' as const }];
 /** Vision answers these per page for input it cannot read (google.rpc.Code INVALID_ARGUMENT). */
 const INVALID_ARGUMENT = 3;
@@ -90,10 +89,11 @@ export class GoogleVisionOcr implements OcrProvider {
     input.signal?.throwIfAborted();
     // The local OCR's pixel bounds, before anything is sent: a document gets the same
     // answer from either provider (a PDF's images are checked by openPdf).
-    if (IMAGE_TYPES.has(input.mediaType) || input.mediaType === 'image/tiff') checkImageFile(input.bytes, input.mediaType);
-    if (IMAGE_TYPES.has(input.mediaType)) return { pages: [await this.image(input)], engine: this.engine };
-    if (FILE_TYPES.has(input.mediaType)) return { pages: await this.file(input), engine: this.engine };
-    throw new PermanentJobError('unsupported_media_type', `${input.mediaType} is not a supported document type`);
+    if (!isSupportedMediaType(input.mediaType)) throw new InputRejectedError('unsupported_media_type', `${input.mediaType} is not a supported document type`);
+    if (isImageType(input.mediaType)) checkImageFile(input.bytes, input.mediaType);
+    // Paged files (PDF, TIFF) go to files:annotate, single images to images:annotate.
+    if (DOCUMENT_MEDIA_TYPES[input.mediaType].paged) return { pages: await this.file(input), engine: this.engine };
+    return { pages: [await this.image(input)], engine: this.engine };
   }
 
   /** Releases the client's connections. */
@@ -144,7 +144,7 @@ export class GoogleVisionOcr implements OcrProvider {
         input.signal,
       );
       const file = batch.responses?.[0];
-      if (!file) throw new Error('ocr_failed: Google Vision answered without a file response');
+      if (!file) throw new ProviderFailedError('ocr_failed', 'Google Vision answered without a file response');
       failOnStatus(file.error, wanted.length > 0 ? `pages ${wanted[0]}-${wanted.at(-1)}` : 'the file');
       if (total === undefined) {
         total = file.totalPages || (file.responses?.length ?? 0);
@@ -155,7 +155,7 @@ export class GoogleVisionOcr implements OcrProvider {
       const batchPages = responses.map((response, i) => toPage(response.context?.pageNumber || expected[i] || first + i, response));
       batchPages.sort((a, b) => a.page - b.page);
       if (batchPages.map((p) => p.page).join() !== expected.join()) {
-        throw new Error(`ocr_failed: Google Vision answered ${batchPages.length} of pages ${expected[0]}-${expected.at(-1)}`);
+        throw new ProviderFailedError('ocr_failed', `Google Vision answered ${batchPages.length} of pages ${expected[0]}-${expected.at(-1)}`);
       }
       for (const page of batchPages) {
         pages.push(page);
@@ -172,7 +172,7 @@ export class GoogleVisionOcr implements OcrProvider {
   private checkPageCount(total: number | undefined): void {
     const { maxPages } = this.options;
     if (total !== undefined && maxPages !== undefined && total > maxPages) {
-      throw new PermanentJobError('too_many_pages', `the document has ${total} pages; the limit is ${maxPages}`);
+      throw new InputRejectedError('too_many_pages', `the document has ${total} pages; the limit is ${maxPages}`);
     }
   }
 
@@ -220,20 +220,22 @@ function toPage(page: number, response: ImageResponse | undefined): OcrPage {
 /** A google.rpc.Status in a response: INVALID_ARGUMENT is input Vision cannot read. */
 function failOnStatus(status: protos.google.rpc.IStatus | null | undefined, where: string): void {
   if (!status?.code) return;
-  if (status.code === INVALID_ARGUMENT) throw new PermanentJobError('image_unreadable', `Google Vision cannot read ${where}`);
-  throw new Error(`ocr_failed: Google Vision failed on ${where} (code ${status.code})`);
+  if (status.code === INVALID_ARGUMENT) throw new InputRejectedError('image_unreadable', `Google Vision cannot read ${where}`);
+  throw new ProviderFailedError('ocr_failed', `Google Vision failed on ${where} (code ${status.code})`);
 }
 
 /** What is left after the transport's retries: 4xx other than 408/429 are permanent. */
 function visionError(error: unknown, timeoutMs: number): Error {
-  if (error instanceof PermanentJobError) return error;
+  if (error instanceof InputRejectedError || error instanceof ProviderFailedError) return error;
   const status = httpStatus(error);
   if (status === undefined) {
     const timedOut = /abort|timeout/i.test(`${(error as Error)?.name} ${(error as Error)?.message} ${(error as { code?: unknown })?.code}`);
-    return new Error(timedOut ? `ocr_timeout: Google Vision did not answer within ${timeoutMs} ms` : 'ocr_unavailable: Google Vision cannot be reached');
+    return timedOut
+      ? new ProviderFailedError('ocr_timeout', `Google Vision did not answer within ${timeoutMs} ms`)
+      : new ProviderFailedError('ocr_unavailable', 'Google Vision cannot be reached');
   }
-  if (status === 408 || status === 429 || status >= 500) return new Error(`ocr_unavailable: Google Vision answered ${status}`);
-  return new PermanentJobError('ocr_rejected', `Google Vision answered ${status}`);
+  if (status === 408 || status === 429 || status >= 500) return new ProviderFailedError('ocr_unavailable', `Google Vision answered ${status}`);
+  return new InputRejectedError('ocr_rejected', `Google Vision answered ${status}`);
 }
 
 /** The HTTP status of a failed REST call (a GaxiosError), if it got an answer. */

@@ -16,8 +16,8 @@
  * either provider.
  */
 import { imageSize } from 'image-size';
-import { PermanentJobError } from '../../events/queue/job.js';
 import { tiffPageSizes, type PageSize } from './tiff-pages.js';
+import { InputRejectedError } from '../provider-error.js';
 
 /** Decoded pixels one image may have (see above). */
 export const MAX_IMAGE_PIXELS = 52_000_000;
@@ -41,7 +41,7 @@ const HEADER_TYPES: Record<string, readonly string[]> = {
  * A header that cannot be read is `image_unreadable`: no decoder could size it either.
  */
 export function readImageSizes(bytes: Uint8Array, mediaType: string): ImageSize[] {
-  const unreadable = () => new PermanentJobError('image_unreadable', `the ${mediaType} image has no readable size in its header`);
+  const unreadable = () => new InputRejectedError('image_unreadable', `the ${mediaType} image has no readable size in its header`);
   let sizes: ImageSize[];
   try {
     if (mediaType === 'image/tiff') {
@@ -67,7 +67,7 @@ export function readImageSizes(bytes: Uint8Array, mediaType: string): ImageSize[
 export function checkImageSize(size: ImageSize, what = 'the image'): void {
   const pixels = size.width * size.height;
   if (pixels > MAX_IMAGE_PIXELS || size.width > MAX_IMAGE_SIDE || size.height > MAX_IMAGE_SIDE) {
-    throw new PermanentJobError(
+    throw new InputRejectedError(
       'image_too_large',
       `${what} is ${size.width} × ${size.height} px (${megapixels(pixels)} MP); the limit is ${megapixels(MAX_IMAGE_PIXELS)} MP and ${MAX_IMAGE_SIDE} px a side`,
     );

@@ -3,17 +3,16 @@
  * else the page rendered and read by tesseract; images go to tesseract directly,
  * once their header shows they are within the pixel bounds (image-limits.ts).
  */
-import { PermanentJobError } from '../../events/queue/job.js';
 import { checkImageFile } from './image-limits.js';
-import { sniffMediaType } from './media-type.js';
+import { isImageType, sniffMediaType } from '../media-types.js';
 import { openPdf } from './pdf.js';
 import { recognizeImage, TESSERACT_VERSION } from './tesseract.js';
 import type { OcrInput, OcrPage, OcrProvider, OcrResult } from './types.js';
+import { InputRejectedError } from '../provider-error.js';
 
 /** A page with fewer visible characters than this is treated as a scan. */
 const MIN_TEXT_LAYER_CHARS = 20;
 
-const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/tiff', 'image/webp', 'image/bmp']);
 
 export class LocalOcr implements OcrProvider {
   readonly name = 'local';
@@ -23,29 +22,29 @@ export class LocalOcr implements OcrProvider {
   async recognize(input: OcrInput): Promise<OcrResult> {
     const engine = { name: 'local', version: `pdfjs+tesseract.js ${TESSERACT_VERSION}` };
     if (input.mediaType === 'application/pdf') return { pages: await this.pdf(input), engine };
-    if (IMAGE_TYPES.has(input.mediaType)) {
+    if (isImageType(input.mediaType)) {
       // tesseract.js decodes the image itself, in WebAssembly: a malformed upload is an
       // error there, not a crash of the process (a native decoder segfaulted on a
       // truncated WebP in our tests).
       if (sniffMediaType(input.bytes) !== input.mediaType) {
-        throw new PermanentJobError('image_unreadable', `the file is not a readable ${input.mediaType} image`);
+        throw new InputRejectedError('image_unreadable', `the file is not a readable ${input.mediaType} image`);
       }
       // Before tesseract sees it: it would try to hold every pixel the header declares.
       checkImageFile(input.bytes, input.mediaType);
       const { text, confidence } = await recognizeImage(input.bytes).catch(() => {
-        throw new PermanentJobError('image_unreadable', `the ${input.mediaType} image cannot be decoded`);
+        throw new InputRejectedError('image_unreadable', `the ${input.mediaType} image cannot be decoded`);
       });
       await input.onPage?.(1, 1);
       return { pages: [{ page: 1, text, confidence, source: 'ocr' }], engine };
     }
-    throw new PermanentJobError('unsupported_media_type', `${input.mediaType} is not a supported document type`);
+    throw new InputRejectedError('unsupported_media_type', `${input.mediaType} is not a supported document type`);
   }
 
   private async pdf(input: OcrInput): Promise<OcrPage[]> {
     const pdf = await openPdf(input.bytes);
     try {
       if (pdf.pages > this.options.maxPages) {
-        throw new PermanentJobError('too_many_pages', `the PDF has ${pdf.pages} pages; the limit is ${this.options.maxPages}`);
+        throw new InputRejectedError('too_many_pages', `the PDF has ${pdf.pages} pages; the limit is ${this.options.maxPages}`);
       }
       const pages: OcrPage[] = [];
       for (let page = 1; page <= pdf.pages; page++) {

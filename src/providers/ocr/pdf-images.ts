@@ -27,8 +27,8 @@
  * when it skips an object it cannot parse (positions and object numbers, no content).
  */
 import { PDFArray, PDFName, PDFNumber, PDFParser, PDFRawStream, type PDFDict } from 'pdf-lib';
-import { PermanentJobError } from '../../events/queue/job.js';
 import { checkImageSize, readImageSizes } from './image-limits.js';
+import { InputRejectedError } from '../provider-error.js';
 
 const SUBTYPE = PDFName.of('Subtype');
 const IMAGE = PDFName.of('Image');
@@ -61,7 +61,7 @@ export async function checkPdfImages(bytes: Uint8Array): Promise<void> {
     objects = (await parser.parseDocument()).enumerateIndirectObjects();
   } catch (error) {
     // pdf.js opened it, but what it holds cannot be sized: refuse rather than decode blind.
-    throw new PermanentJobError('pdf_corrupt', `the PDF's objects cannot be read (${(error as Error)?.name ?? 'unknown error'})`);
+    throw new InputRejectedError('pdf_corrupt', `the PDF's objects cannot be read (${(error as Error)?.name ?? 'unknown error'})`);
   }
   for (const [, object] of objects) {
     if (!(object instanceof PDFRawStream) || object.dict.lookup(SUBTYPE) !== IMAGE) continue;

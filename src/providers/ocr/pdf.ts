@@ -11,10 +11,10 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PermanentJobError } from '../../events/queue/job.js';
 import { MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE } from './image-limits.js';
 import { checkPdfImages } from './pdf-images.js';
 import { serial } from './serial.js';
+import { InputRejectedError } from '../provider-error.js';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 type PdfDocument = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
@@ -94,8 +94,8 @@ export async function openPdf(bytes: Uint8Array): Promise<PdfHandle> {
     }).promise;
   } catch (error) {
     const name = (error as Error)?.name;
-    if (name === 'PasswordException') throw new PermanentJobError('pdf_encrypted', 'the PDF is password-protected');
-    throw new PermanentJobError('pdf_corrupt', `the PDF cannot be read (${name ?? 'unknown error'})`);
+    if (name === 'PasswordException') throw new InputRejectedError('pdf_encrypted', 'the PDF is password-protected');
+    throw new InputRejectedError('pdf_corrupt', `the PDF cannot be read (${name ?? 'unknown error'})`);
   }
   try {
     await checkPdfImages(bytes);
@@ -123,7 +123,7 @@ export async function openPdf(bytes: Uint8Array): Promise<PdfHandle> {
         const { width, height } = page.getViewport({ scale: 1 });
         const scale = renderScale(width, height);
         if (scale === undefined) {
-          throw new PermanentJobError(
+          throw new InputRejectedError(
             'page_too_large',
             `page ${pageNumber} is ${Math.round(width)} × ${Math.round(height)} pt; at ${MIN_RENDER_SCALE} px/pt it would exceed ${MAX_RENDER_PIXELS / 1e6} MP`,
           );

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Worker } from 'tesseract.js';
 import { readImageSizes } from './image-limits.js';
-import { sniffMediaType } from './media-type.js';
+import { sniffMediaType } from '../media-types.js';
 import { serial } from './serial.js';
 
 const require = createRequire(import.meta.url);

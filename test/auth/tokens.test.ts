@@ -16,7 +16,7 @@ import {
   createTokenVerifier,
   mintToken,
   resolveJwtSecret,
-} from '../../src/http/auth/tokens.js';
+} from '../../src/auth/tokens.js';
 
 const run = promisify(execFile);
 const test = suite('auth tokens');

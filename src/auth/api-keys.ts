@@ -10,8 +10,8 @@
  * SHA-256 digests so that differing lengths reveal nothing either.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AuthSettings } from '../../config.js';
-import { anonCaller, serviceCaller } from '../../db/as-caller.js';
+import type { AuthSettings } from '../config.js';
+import { anonCaller, serviceCaller } from '../db/as-caller.js';
 import { AuthError, type VerifiedToken } from './tokens.js';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();

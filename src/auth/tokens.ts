@@ -30,8 +30,8 @@ import { mkdir, readFile, writeFile, link, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import type { JWTPayload, JWSHeaderParameters, FlattenedJWSInput } from 'jose';
-import type { AuthSettings } from '../../config.js';
-import { DATABASE_ROLES, type Caller, type DatabaseRole } from '../../db/as-caller.js';
+import type { AuthSettings } from '../config.js';
+import { DATABASE_ROLES, type Caller, type DatabaseRole } from '../db/as-caller.js';
 import { isApiKey, verifyApiKey } from './api-keys.js';
 
 export type AuthErrorCode =
