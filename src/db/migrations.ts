@@ -12,6 +12,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import type { Logger } from '../log.js';
 import { applySupabaseStandin } from './supabase-standin.js';
+import { transactionOn } from './transaction.js';
 
 /** Supabase CLI's naming: a 14-digit timestamp, an underscore, a name. */
 const MIGRATION_FILE = /^(\d{14})_([a-z0-9_]+)\.sql$/;
@@ -86,16 +87,15 @@ async function appliedChecksums(client: pg.ClientBase): Promise<Map<string, stri
 }
 
 async function applyOne(client: pg.ClientBase, migration: Migration): Promise<void> {
-  await client.query('begin');
   try {
-    await client.query(migration.sql);
-    await client.query('insert into guardian_migrations.applied (name, checksum) values ($1::text, $2::text)', [
-      migration.name,
-      migration.checksum,
-    ]);
-    await client.query('commit');
+    await transactionOn(client, async () => {
+      await client.query(migration.sql);
+      await client.query('insert into guardian_migrations.applied (name, checksum) values ($1::text, $2::text)', [
+        migration.name,
+        migration.checksum,
+      ]);
+    });
   } catch (error) {
-    await client.query('rollback');
     const reason = error instanceof Error ? error.message : String(error);
     throw new MigrationError('migration_failed', `${migration.name} failed and was rolled back: ${reason}`, migration.name);
   }

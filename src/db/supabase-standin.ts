@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
+import { transactionOn } from './transaction.js';
 
 const standinSql = new URL('./supabase-standin.sql', import.meta.url);
 
@@ -22,13 +23,6 @@ export async function isSupabase(client: pg.ClientBase): Promise<boolean> {
 export async function applySupabaseStandin(client: pg.ClientBase): Promise<boolean> {
   if (await isSupabase(client)) return false;
   const sql = await readFile(standinSql, 'utf8');
-  await client.query('begin');
-  try {
-    await client.query(sql);
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback');
-    throw error;
-  }
+  await transactionOn(client, () => client.query(sql));
   return true;
 }

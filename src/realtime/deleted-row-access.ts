@@ -41,6 +41,7 @@
 import type pg from 'pg';
 import type { CallerPool } from '../db/caller-pool.js';
 import type { PublishedTable } from './row-reader.js';
+import { inTransaction } from '../db/transaction.js';
 
 export interface SelectPolicy {
   /** The combined USING expression for a SELECT as `authenticated` ('false' without a permissive policy). */
@@ -76,25 +77,17 @@ const POLICY_SQL = `
 
 /** Reads the policies as the gateway (superuser pool), deparsed with an empty search_path. */
 async function readSelectPolicy(pool: pg.Pool, table: PublishedTable): Promise<SelectPolicy> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  const row = await inTransaction(pool, async (client) => {
     await client.query(`select pg_catalog.set_config('search_path', '', true)`);
     const { rows } = await client.query<{ rls: boolean; permissive: string | null; restrictive: string | null; fingerprint: string }>(POLICY_SQL, [relationName(table)]);
-    await client.query('commit');
-    const row = rows[0];
-    if (!row) throw new Error(`${table.table}: no such table`);
-    let predicate: string;
-    if (!row.rls) predicate = 'true'; // no row security: the SELECT privilege is all it takes (checked as well)
-    else if (row.permissive === null) predicate = 'false'; // row security without a permissive policy: no row
-    else predicate = row.restrictive === null ? row.permissive : `(${row.permissive}) and (${row.restrictive})`;
-    return { predicate, fingerprint: row.fingerprint };
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    return rows[0];
+  });
+  if (!row) throw new Error(`${table.table}: no such table`);
+  let predicate: string;
+  if (!row.rls) predicate = 'true'; // no row security: the SELECT privilege is all it takes (checked as well)
+  else if (row.permissive === null) predicate = 'false'; // row security without a permissive policy: no row
+  else predicate = row.restrictive === null ? row.permissive : `(${row.permissive}) and (${row.restrictive})`;
+  return { predicate, fingerprint: row.fingerprint };
 }
 
 /**

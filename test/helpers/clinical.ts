@@ -5,7 +5,8 @@
  */
 import pg from 'pg';
 
-export type ClinicalTable = 'observations' | 'medications' | 'conditions' | 'allergies' | 'immunizations' | 'encounters' | 'procedures';
+export type { ClinicalTable } from '../../src/db/record-categories.js';
+import type { ClinicalTable } from '../../src/db/record-categories.js';
 
 export async function insertRecord(
   db: Pick<pg.ClientBase, 'query'>,

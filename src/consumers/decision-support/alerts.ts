@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../../events/queue/job.js';
 import type { Finding, Rule } from './types.js';
+import { refreshOpenAlerts } from '../journey/summary.js';
 
 export function fingerprint(ruleKey: string, subject: string): string {
   return createHash('sha256').update(`${ruleKey}\n${subject}`).digest('hex');
@@ -71,13 +72,7 @@ export async function reconcileAlerts(
        and (a.rule_id = any ($3::uuid[]) or a.rule_id in (select id from public.cds_rules where not enabled))`,
     [profileId, prints, evaluatedRuleIds],
   );
-  await client.query(
-    `insert into public.journey_summaries (profile_id, open_alerts)
-     values ($1::uuid, (select count(*)::int from public.cds_alerts where profile_id = $1::uuid and status = 'open'))
-     on conflict (profile_id) do update set open_alerts = excluded.open_alerts, updated_at = now()
-       where journey_summaries.open_alerts is distinct from excluded.open_alerts`,
-    [profileId],
-  );
+  await refreshOpenAlerts(client, profileId);
   return {
     opened,
     updated: upserted.rows.length - opened,

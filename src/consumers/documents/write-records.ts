@@ -6,8 +6,9 @@
  */
 import type pg from 'pg';
 import type { ExtractedRecord, ExtractionResult } from '../../providers/extraction/schema.js';
+import { CLINICAL_TABLES } from '../../db/record-categories.js';
 
-const TABLES = ['observations', 'medications', 'conditions', 'allergies', 'immunizations', 'encounters', 'procedures'] as const;
+const TABLES = CLINICAL_TABLES;
 
 type Row = Record<string, unknown>;
 

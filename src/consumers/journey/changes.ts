@@ -3,21 +3,12 @@
  * the same transaction as the change itself. A recompute drains a profile's rows in
  * its own transaction, so a crash puts them back and nothing is lost.
  */
+import { RECORD_CATEGORIES, type RecordCategory } from '../../db/record-categories.js';
 import type { Queryable } from '../../events/queue/job.js';
 
-export type JourneySource =
-  | 'documents'
-  | 'observations'
-  | 'medications'
-  | 'conditions'
-  | 'allergies'
-  | 'immunizations'
-  | 'encounters'
-  | 'procedures';
-
-export const JOURNEY_SOURCES: readonly JourneySource[] = [
-  'documents', 'observations', 'medications', 'conditions', 'allergies', 'immunizations', 'encounters', 'procedures',
-];
+/** The tables a journey is derived from: every record category. */
+export type JourneySource = RecordCategory;
+export const JOURNEY_SOURCES: readonly JourneySource[] = RECORD_CATEGORIES;
 
 export interface ChangeBatch {
   /** Record ids changed, per table (inserted, updated or deleted). */

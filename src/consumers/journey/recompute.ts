@@ -12,6 +12,7 @@ import { drainChanges, discardChanges, JOURNEY_SOURCES, type JourneySource } fro
 import { refreshSeries } from './series.js';
 import { rebuildSummary, refreshSummary } from './summary.js';
 import { rebuildTimeline, refreshTimeline } from './timeline.js';
+import { transactionOn } from '../../db/transaction.js';
 
 /** What a rebuild clears first. */
 const CLEAR_JOURNEY = [
@@ -127,14 +128,6 @@ export async function allProfileIds(pool: Pool): Promise<string[]> {
 }
 
 /** The rebuild's transaction on a client it already holds (its session lock spans the transaction). */
-async function repeatableRead<T>(client: PoolClient, fn: () => Promise<T>): Promise<T> {
-  await client.query('begin isolation level repeatable read');
-  try {
-    const result = await fn();
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  }
+function repeatableRead<T>(client: PoolClient, fn: () => Promise<T>): Promise<T> {
+  return transactionOn(client, fn, 'begin isolation level repeatable read');
 }

@@ -46,7 +46,21 @@ const SECTIONS: Partial<Record<JourneySource, { column: string; sql: string }[]>
   }],
 };
 
-export const OPEN_ALERTS_SQL = `select count(*)::int from public.cds_alerts a where a.profile_id = $1::uuid and a.status = 'open'`;
+const OPEN_ALERTS_SQL = `select count(*)::int from public.cds_alerts a where a.profile_id = $1::uuid and a.status = 'open'`;
+
+/**
+ * The summary's count of open alerts, recounted: the one writer of
+ * journey_summaries.open_alerts. The rules engine calls it after changing a profile's
+ * alerts, a rebuild after rewriting the row.
+ */
+export async function refreshOpenAlerts(client: Queryable, profileId: string): Promise<void> {
+  await client.query(
+    `insert into public.journey_summaries (profile_id, open_alerts) values ($1::uuid, (${OPEN_ALERTS_SQL}))
+     on conflict (profile_id) do update set open_alerts = excluded.open_alerts, updated_at = now()
+       where journey_summaries.open_alerts is distinct from excluded.open_alerts`,
+    [profileId],
+  );
+}
 
 /** Updates the summary sections that the batch's tables feed, and the counts by their net change. */
 export async function refreshSummary(client: Queryable, profileId: string, batch: ChangeBatch): Promise<void> {
@@ -93,8 +107,8 @@ export async function rebuildSummary(client: Queryable, profileId: string): Prom
     [profileId],
   )).rows[0]!.counts;
   await client.query(
-    `insert into public.journey_summaries (profile_id, counts, open_alerts, last_activity_at)
-     values ($1::uuid, $2::jsonb, (${OPEN_ALERTS_SQL}),
+    `insert into public.journey_summaries (profile_id, counts, last_activity_at)
+     values ($1::uuid, $2::jsonb,
              (select max(updated_at) from (
                 select max(updated_at) as updated_at from public.documents where profile_id = $1::uuid
                 union all select max(updated_at) from public.observations where profile_id = $1::uuid
@@ -105,9 +119,9 @@ export async function rebuildSummary(client: Queryable, profileId: string): Prom
                 union all select max(updated_at) from public.encounters where profile_id = $1::uuid
                 union all select max(updated_at) from public.procedures where profile_id = $1::uuid) latest))
      on conflict (profile_id) do update
-       set counts = excluded.counts, open_alerts = excluded.open_alerts, last_activity_at = excluded.last_activity_at,
-           updated_at = now()`,
+       set counts = excluded.counts, last_activity_at = excluded.last_activity_at, updated_at = now()`,
     [profileId, JSON.stringify(counts)],
   );
+  await refreshOpenAlerts(client, profileId);
   await writeSections(client, profileId, Object.values(SECTIONS).flat());
 }

@@ -14,7 +14,7 @@ import { toCdsHooksCard } from '../../consumers/decision-support/card.js';
 import type { AuditEntry } from '../audit.js';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../route.js';
-import { profileParams, requireVisibleProfile, toIso } from './common.js';
+import { profileParams, requireVisibleProfile, timestamp, toIso } from './common.js';
 import { PG } from '../../db/postgres-errors.js';
 
 export const ALERT_STATUSES = ['open', 'acknowledged', 'dismissed', 'resolved'] as const;
@@ -25,7 +25,6 @@ const SEVERITIES = ['info', 'warning', 'critical'] as const;
 const ALERTS_DEFAULT_LIMIT = 100;
 const ALERTS_MAX_LIMIT = 500;
 
-const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
 const cardSchema = z.object({
   uuid: z.uuid(),

@@ -13,7 +13,8 @@ export const profileParams = z.object({ profileId: z.uuid().describe('the profil
 const fromYearOne = (value: string) => !value.startsWith('0000');
 export const isoDate = z.iso.date().refine(fromYearOne, 'years start at 0001');
 export const isoInstant = z.iso.datetime({ offset: true }).refine(fromYearOne, 'years start at 0001');
-export const timestamp = z.string().describe('ISO 8601 timestamp');
+/** A timestamp in an answer: ISO 8601, UTC. */
+export const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
 /** The same answer whether the profile does not exist or is someone else's: no leak of existence. */
 export function profileNotFound(): HttpProblem {

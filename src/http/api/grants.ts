@@ -12,12 +12,11 @@ import type { AuditEntry } from '../audit.js';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute, type RouteContext } from '../route.js';
 import { isoInstant, profileParams, requireVisibleProfile, timestamp, toIso } from './common.js';
+import { RECORD_CATEGORIES, type RecordCategory } from '../../db/record-categories.js';
 
-/** One category per clinical table plus documents, as access_grants_categories_known allows. */
-export const GRANT_CATEGORIES = [
-  'documents', 'observations', 'medications', 'conditions', 'allergies', 'immunizations', 'encounters', 'procedures',
-] as const;
-export type GrantCategory = (typeof GRANT_CATEGORIES)[number];
+/** What a grant may open: the record categories (src/db/record-categories.ts). */
+export const GRANT_CATEGORIES = RECORD_CATEGORIES;
+export type GrantCategory = RecordCategory;
 export const grantCategory = z.enum(GRANT_CATEGORIES);
 
 /** Categories in the fixed order above, without duplicates, so answers compare equal. */

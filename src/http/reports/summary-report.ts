@@ -9,6 +9,7 @@
  */
 import type pg from 'pg';
 import { z } from 'zod';
+import { isoDate, isoInstant } from '../api/common.js';
 
 // Every bound below keeps the report's cost independent of the profile's history
 // (a profile may hold 100,000 records).
@@ -38,8 +39,7 @@ const MAX_DOCUMENT_IDS = 500;
 
 // Schema. JSON-Schema friendly (no transforms, no unions beyond nullable): the
 // OpenAPI document is generated from it. Timestamps are ISO 8601 strings in UTC.
-const timestamp = z.iso.datetime({ offset: true });
-const isoDate = z.iso.date();
+const timestamp = isoInstant;
 
 const medicationSchema = z.object({
   id: z.string(),
