@@ -71,12 +71,8 @@ async function rowLevelSecurity(client: pg.PoolClient): Promise<Finding> {
 }
 
 async function migrations(client: pg.PoolClient, dir: string): Promise<Finding> {
-  let state;
-  try {
-    state = await migrationState(client, dir);
-  } catch {
-    return error('migrations', 'no migration has been applied', 'run npm run migrate (Render: the pre-deploy command)');
-  }
+  const state = await migrationState(client, dir);
+  if (state.applied === 0) return error('migrations', 'no migration has been applied', 'run npm run migrate (Render: the pre-deploy command)');
   if (state.pending.length > 0) {
     return error('migrations', `${state.pending.length} pending: ${state.pending.slice(0, 3).join(', ')}${state.pending.length > 3 ? ', …' : ''}`, 'run npm run migrate (Render: the pre-deploy command)');
   }

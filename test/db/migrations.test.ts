@@ -6,7 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { suite } from 'uvu';
-import { migrate, MigrationError } from '../../src/db/migrations.js';
+import { MigrationError } from '../../src/db/migration-files.js';
+import { migrate } from '../../src/db/migrations.js';
 import { config, createTestDatabase, migrationsDir, type TestDatabase } from '../helpers/database.js';
 
 const run = promisify(execFile);
@@ -43,7 +44,7 @@ const schemaFingerprint = `
   select md5(string_agg(format('%s.%s %s', table_schema, table_name, column_name), ',' order by 1)) as f
   from information_schema.columns where table_schema in ('public', 'auth', 'storage', 'private')`;
 
-test('applies every migration once, records name and checksum; a second run is a no-op', async (ctx) => {
+test('applies every migration once, recorded with its version, name and statements; a second run is a no-op', async (ctx) => {
   const db = await emptyDatabase(ctx);
   const files = (await readdir(migrationsDir)).filter((f) => f.endsWith('.sql')).sort();
   await withClient(db.url, async (client) => {
@@ -51,15 +52,15 @@ test('applies every migration once, records name and checksum; a second run is a
     assert.equal(first.applied, files);
     assert.is(first.standin, true);
     const fingerprint = (await client.query(schemaFingerprint)).rows[0].f;
-    const ledger = await client.query('select name, checksum, applied_at from guardian_migrations.applied order by name');
-    assert.equal(ledger.rows.map((r) => r.name), files);
-    assert.ok(ledger.rows.every((r) => /^[0-9a-f]{64}$/.test(r.checksum)));
+    const ledger = await client.query(`select version || '_' || name || '.sql' as file, statements from supabase_migrations.schema_migrations order by version`);
+    assert.equal(ledger.rows.map((r) => r.file), files);
+    assert.ok(ledger.rows.every((r) => Array.isArray(r.statements) && r.statements.length === 1));
 
     const second = await migrate(client, { dir: migrationsDir });
     assert.equal(second.applied, []);
     assert.is(second.alreadyApplied, files.length);
     assert.is((await client.query(schemaFingerprint)).rows[0].f, fingerprint);
-    const again = await client.query('select name, checksum, applied_at from guardian_migrations.applied order by name');
+    const again = await client.query(`select version || '_' || name || '.sql' as file, statements from supabase_migrations.schema_migrations order by version`);
     assert.equal(again.rows, ledger.rows);
   });
 });
@@ -101,7 +102,7 @@ test('a failing migration is rolled back whole and not recorded', async (ctx) =>
       assert.match((error as Error).message, /29990101000000_broken\.sql failed and was rolled back: division by zero/);
     }
     assert.is((await client.query(`select to_regclass('public.half') as t`)).rows[0].t, null);
-    const recorded = await client.query(`select 1 from guardian_migrations.applied where name = '29990101000000_broken.sql'`);
+    const recorded = await client.query(`select 1 from supabase_migrations.schema_migrations where version = '29990101000000'`);
     assert.is(recorded.rowCount, 0);
   });
 });
@@ -115,6 +116,20 @@ test('refuses a file not named <14-digit timestamp>_<name>.sql', async (ctx) => 
       assert.unreachable();
     } catch (error) {
       assert.is((error as MigrationError).code, 'migration_bad_name');
+    }
+  });
+});
+
+test('refuses two files with one version (the ledger is keyed by version, as the CLI keys it)', async (ctx) => {
+  const db = await emptyDatabase(ctx);
+  const dir = await migrationsWith({ '29990101000000_one.sql': 'select 1;', '29990101000000_two.sql': 'select 2;' });
+  await withClient(db.url, async (client) => {
+    try {
+      await migrate(client, { dir });
+      assert.unreachable();
+    } catch (error) {
+      assert.is((error as MigrationError).code, 'migration_bad_name');
+      assert.match((error as Error).message, /29990101000000_two\.sql: another migration has the version 29990101000000/);
     }
   });
 });
@@ -138,7 +153,7 @@ test('two processes migrating at once apply each migration exactly once', async 
   assert.equal(applied.sort(), [0, files]);
   await withClient(db.url, async (client) => {
     assert.is((await client.query('select count(*)::int as n from public.runs')).rows[0].n, 1);
-    assert.is((await client.query('select count(*)::int as n from guardian_migrations.applied')).rows[0].n, files);
+    assert.is((await client.query('select count(*)::int as n from supabase_migrations.schema_migrations')).rows[0].n, files);
   });
 });
 

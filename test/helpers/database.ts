@@ -13,7 +13,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { asUser, serviceCaller, withCaller, type Caller } from '../../src/db/as-caller.js';
-import { migrate, readMigrations } from '../../src/db/migrations.js';
+import { readMigrations } from '../../src/db/migration-files.js';
+import { migrate } from '../../src/db/migrations.js';
 import { pooledUrl } from './pooled-run.js';
 
 export const config = loadConfig();
@@ -34,6 +35,8 @@ export function databaseUrl(name: string): string {
 async function templateName(): Promise<string> {
   const hash = createHash('sha256');
   hash.update(await readFile(new URL('../../src/db/supabase-standin.sql', import.meta.url), 'utf8'));
+  // The ledger's shape is part of what a template holds.
+  hash.update(await readFile(new URL('../../src/db/migration-ledger.ts', import.meta.url), 'utf8'));
   for (const m of await readMigrations(migrationsDir)) hash.update(m.name).update(m.checksum);
   return `guardian_tpl_${hash.digest('hex').slice(0, 16)}`;
 }

@@ -14,7 +14,8 @@
  */
 import Router from '@koa/router';
 import type { Pool, PoolClient } from '../../db/pool.js';
-import { readMigrations } from '../../db/migrations.js';
+import { readMigrations } from '../../db/migration-files.js';
+import { appliedVersions } from '../../db/migration-ledger.js';
 import { PG } from '../../db/postgres-errors.js';
 
 export interface ReadyDeps {
@@ -54,10 +55,10 @@ export function readyRoutes(deps: ReadyDeps): Router {
   const backlogWarnSeconds = deps.backlogWarnSeconds ?? 300;
   const timeoutMs = deps.timeoutMs ?? 2000;
   // The files cannot change under a running build; read (and name-check) them once.
-  let fileNames: Promise<string[]> | undefined;
+  let fileNames: Promise<{ name: string; version: string }[]> | undefined;
   const migrationFiles = () =>
     (fileNames ??= readMigrations(deps.migrationsDir).then(
-      (ms) => ms.map((m) => m.name),
+      (ms) => ms.map((m) => ({ name: m.name, version: m.version })),
       (error: unknown) => {
         fileNames = undefined; // a transient read error is retried on the next probe
         throw error;
@@ -77,16 +78,8 @@ export function readyRoutes(deps: ReadyDeps): Router {
     try {
       await client.query('select 1');
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-      let appliedNames: Set<string>;
-      try {
-        const { rows } = await client.query<{ name: string }>('select name from guardian_migrations.applied');
-        appliedNames = new Set(rows.map((r) => r.name));
-      } catch (error) {
-        // A database never migrated has no ledger: everything is pending.
-        if ((error as { code?: string }).code !== PG.undefinedTable) throw error;
-        appliedNames = new Set();
-      }
-      const pending = files.filter((name) => !appliedNames.has(name));
+      const applied = await appliedVersions(client);
+      const pending = files.filter((file) => !applied.has(file.version)).map((file) => file.name);
       let queue: QueueSummary | null = null;
       if (pending.length === 0) {
         const { rows } = await client.query<Omit<QueueSummary, 'backlog'>>(QUEUE_SQL);
@@ -96,7 +89,7 @@ export function readyRoutes(deps: ReadyDeps): Router {
           queue = { pending: q.pending, oldest_pending_seconds: oldest, failed: q.failed, backlog: oldest !== null && oldest > backlogWarnSeconds };
         }
       }
-      return { kind: 'ok', latencyMs, applied: appliedNames.size, pending, queue };
+      return { kind: 'ok', latencyMs, applied: applied.size, pending, queue };
     } catch {
       broken = true;
       return { kind: 'down' };
