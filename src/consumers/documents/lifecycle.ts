@@ -14,22 +14,35 @@
  * is visible to workers only once the status says `queued`.
  */
 import type { Queryable } from '../../events/queue/job.js';
-import { enqueue, type Enqueued } from '../../events/queue/enqueue.js';
+import type { Enqueued } from '../../events/queue/enqueue.js';
 import { JOB_TYPES } from '../../events/job-types.js';
 
 export const DOCUMENT_STATUSES = ['uploaded', 'queued', 'processing', 'processed', 'failed'] as const;
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
-/** Keyed by the document: queueing it twice while a job waits queues one job. */
-function enqueueProcessing(db: Queryable, documentId: string): Promise<Enqueued> {
-  return enqueue(db, JOB_TYPES.processDocument, { document_id: documentId }, { dedupeKey: documentId });
+/**
+ * Its `process_document` job, keyed by the document: queueing it twice while a job waits
+ * queues one. Defined in the database (private.enqueue_processing), where the upload
+ * triggers queue documents too.
+ */
+async function enqueueProcessing(db: Queryable, documentId: string): Promise<Enqueued> {
+  const { rows } = await db.query<{ job_id: string; deduplicated: boolean }>(
+    'select job_id, deduplicated from private.enqueue_processing($1::uuid)',
+    [documentId],
+  );
+  const row = rows[0]!;
+  return { id: row.job_id, deduplicated: row.deduplicated };
 }
 
-/** A fresh upload (inserted as `uploaded` by its user) to `queued`, with its job. False if it is no longer `uploaded`. */
-export async function queueUpload(db: Queryable, documentId: string): Promise<Enqueued | undefined> {
-  const { rowCount } = await db.query(`update public.documents set status = 'queued' where id = $1::uuid and status = 'uploaded'`, [documentId]);
-  if (rowCount === 0) return undefined;
-  return enqueueProcessing(db, documentId);
+/**
+ * A fresh upload (inserted as `uploaded` by its user) to `queued`, with its job; false if it
+ * is no longer `uploaded` (its file and row arrived through Storage and a trigger queued it).
+ * The transition lives in the database, private.queue_upload, because triggers take it too
+ * (migration 20261205001100).
+ */
+export async function queueUpload(db: Queryable, documentId: string): Promise<boolean> {
+  const { rows } = await db.query<{ queued: boolean }>('select private.queue_upload($1::uuid) as queued', [documentId]);
+  return rows[0]?.queued === true;
 }
 
 /**
@@ -54,20 +67,15 @@ export async function requeueDocument(db: Queryable, documentId: string): Promis
  * `olderThanSeconds`, to `queued` with their jobs; how many.
  */
 export async function queueStrandedUploads(db: Queryable, olderThanSeconds: number): Promise<number> {
-  const { rows } = await db.query<{ id: string }>(
-    `update public.documents d set status = 'queued'
-     where d.id in (
-       select s.id from public.documents s
-       where s.status = 'uploaded' and s.created_at < now() - make_interval(secs => $1::int)
-         and not exists (select 1 from public.job_queue q
-                         where q.type = $2::text and q.dedupe_key = s.id::text and q.status in ('pending', 'processing'))
-       order by s.created_at limit 500
-       for update skip locked)
-     returning d.id`,
-    [olderThanSeconds, JOB_TYPES.processDocument],
+  const { rows } = await db.query<{ queued: boolean }>(
+    `select private.queue_upload(s.id) as queued
+     from (select d.id from public.documents d
+           where d.status = 'uploaded' and d.created_at < now() - make_interval(secs => $1::int)
+           order by d.created_at limit 500
+           for update skip locked) s`,
+    [olderThanSeconds],
   );
-  for (const { id } of rows) await enqueueProcessing(db, id);
-  return rows.length;
+  return rows.filter((row) => row.queued).length;
 }
 
 /** A deleted document's waiting job: it would only fail with document_not_found. */
