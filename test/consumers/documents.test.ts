@@ -99,6 +99,10 @@ test('a text PDF becomes records with provenance; the document reports its pages
     assert.is(row.extractor, 'local');
     assert.is(row.recorded_by, null); // written by the service, not a user
   }
+  // Each page's text is kept for quick search, with the records.
+  const pages = (await ctx.deps.pool.query(`select page, body from public.document_pages where document_id = $1::uuid order by page`, [id])).rows;
+  assert.is(pages.length, done.pages_total);
+  assert.ok(rows.every((row) => pages.some((p) => p.body.includes(row.source_text))));
 });
 
 test('processing the same document again replaces its records instead of duplicating them', async (ctx) => {
@@ -111,6 +115,8 @@ test('processing the same document again replaces its records instead of duplica
   const again = await enqueue(ctx.deps.pool, JOB_TYPES.processDocument, { document_id: id });
   await until(async () => (await ctx.deps.pool.query(`select status from public.job_queue where id = $1::uuid`, [again.id])).rows[0]?.status === 'completed');
   assert.is(await count(ctx, 'select count(*)::int as n from public.observations where source_document_id = $1::uuid', [id]), before);
+  const pages = await count(ctx, 'select count(*)::int as n from public.document_pages where document_id = $1::uuid', [id]);
+  assert.is(pages, (await ctx.deps.pool.query(`select pages_total from public.documents where id = $1::uuid`, [id])).rows[0].pages_total);
 });
 
 test('a byte-identical upload on the same profile is marked duplicate and not extracted twice', async (ctx) => {

@@ -23,6 +23,7 @@ import type { FileStorage } from '../../providers/storage/types.js';
 import { readVerified } from '../../providers/storage/verified-read.js';
 import { markDuplicate, markFailed, markProcessed, reportProgress, returnToQueue, startProcessing } from './lifecycle.js';
 import { readDocument } from './read-document.js';
+import { replaceDocumentPages } from './write-pages.js';
 import { replaceDocumentRecords } from './write-records.js';
 
 export interface DocumentPipeline {
@@ -111,6 +112,7 @@ export async function processDocument(deps: DocumentPipeline, job: Pick<Job<{ do
     // Records and the document's new state in one transaction: a reader never sees one without the other.
     const counts = await inTransaction(pool, async (client) => {
       const written = await replaceDocumentRecords(client, { id: doc.id, profileId: doc.profile_id }, extraction);
+      await replaceDocumentPages(client, { id: doc.id, profileId: doc.profile_id }, ocr.pages);
       await markProcessed(client, doc.id, ocr.pages.length);
       return written;
     });

@@ -12,6 +12,7 @@ import { journeyRoutes } from './journey.js';
 import type { JourneyCache } from './journey-cache.js';
 import { profileRoutes } from './profiles.js';
 import { reportRoutes } from './reports.js';
+import { searchRoutes } from './search.js';
 
 export interface ApiDeps {
   pool: Pool;
@@ -21,5 +22,5 @@ export interface ApiDeps {
 }
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...profileRoutes(), ...documentRoutes({ storage: deps.storage, maxUploadBytes: deps.maxUploadBytes }), ...jobRoutes(), ...journeyRoutes({ cache: deps.journeyCache }), ...alertRoutes(), ...reportRoutes(), ...grantRoutes(), ...providerPortalRoutes(), ...auditTrailRoutes()];
+  return [...profileRoutes(), ...documentRoutes({ storage: deps.storage, maxUploadBytes: deps.maxUploadBytes }), ...jobRoutes(), ...journeyRoutes({ cache: deps.journeyCache }), ...alertRoutes(), ...reportRoutes(), ...searchRoutes(), ...grantRoutes(), ...providerPortalRoutes(), ...auditTrailRoutes()];
 }
