@@ -30,9 +30,10 @@ export function periodicSweeps(deps: { pool: Pool; jobs: JobSettings; storage?: 
       everyMs: Math.max(500, Math.floor(jobs.leaseMs / 2)),
       runsIn: 'worker',
       inCron: true,
+      pgCronJob: 'mark-stale-jobs',
       run: async () => {
-        const rescued = await rescueExpiredLeases(pool);
-        return { counts: rescued, wake: rescued.retried > 0 };
+        const { retried, failed, due } = await rescueExpiredLeases(pool);
+        return { counts: { retried, failed }, due };
       },
     },
     {
