@@ -9,7 +9,9 @@
 import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import pg from 'pg';
+import { pino } from 'pino';
 import { suite } from 'uvu';
 import { claimJobs } from '../../src/events/queue/claim.js';
 import { enqueue } from '../../src/events/queue/enqueue.js';
@@ -171,9 +173,20 @@ test("on the machine's server, which does not preload pg_cron, the migration say
   client.on('notice', (notice) => notices.push(notice.message ?? ''));
   await client.connect();
   try {
-    const result = await migrate(client, { dir: migrationsDir });
+    const lines: { msg: string; migration?: string; notice?: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const result = await migrate(client, { dir: migrationsDir, log: pino({ level: 'info' }, sink) });
     assert.ok(result.applied.includes(PG_CRON_MIGRATION));
     assert.ok(notices.some((n) => /^pg_cron skipped: /.test(n)), notices.join('\n'));
+    // The runner's log says so too, by migration, and only what migrations raise themselves.
+    const said = lines.filter((l) => l.msg === 'migration notice');
+    assert.match(said.find((l) => l.migration === PG_CRON_MIGRATION)?.notice ?? '', /^pg_cron skipped: /);
+    assert.not.ok(said.some((l) => /already exists|does not exist/.test(l.notice ?? '')), JSON.stringify(said));
     const { rows } = await client.query(
       `select to_regclass('cron.job') as cron_job,
               to_regprocedure('private.rescue_expired_leases(integer)') is not null as rescue,
