@@ -7,11 +7,13 @@
  * pg_cron and everything else is in place.
  */
 import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { pino } from 'pino';
+import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import { claimJobs } from '../../src/events/queue/claim.js';
 import { enqueue } from '../../src/events/queue/enqueue.js';
@@ -19,12 +21,13 @@ import { migrate } from '../../src/db/migrations.js';
 import { createLogger } from '../../src/log.js';
 import { cronShare } from '../../src/sweeps/database-cron.js';
 import { periodicSweeps } from '../../src/sweeps/index.js';
-import { createTestDatabase, migrationsDir, type TestDatabase } from '../helpers/database.js';
+import { config, createTestDatabase, migrationsDir, type TestDatabase } from '../helpers/database.js';
 import { createUser } from '../helpers/fixtures.js';
 import { testSettings } from '../helpers/jobs.js';
 import { needingPgCron, pgCronInstalled, startPgCronCluster, type PgCronCluster } from '../helpers/pg-cron-cluster.js';
 import { until } from '../helpers/suite.js';
 
+const run = promisify(execFile);
 const PG_CRON_MIGRATION = '20261205002100_pg_cron_jobs.sql';
 const silent = createLogger('silent');
 
@@ -106,6 +109,20 @@ withPgCron('the Render cron leaves expired_leases to mark-stale-jobs while it is
   } finally {
     await db.query(`select cron.alter_job(jobid, active := true) from cron.job where jobname = 'mark-stale-jobs'`);
   }
+});
+
+withPgCron('npm run cron on that database does not sweep expired leases itself, and says pg_cron does', async ({ cluster }) => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(config.projectRoot, 'src', 'cron.ts')], {
+    cwd: config.projectRoot,
+    env: { ...process.env, DATABASE_URL: cluster!.url, LOG_LEVEL: 'info' },
+  });
+  const summary = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { sweeps?: Record<string, unknown>; in_pg_cron?: Record<string, string> })
+    .find((line) => line.sweeps);
+  assert.equal(summary?.in_pg_cron, { expired_leases: 'mark-stale-jobs' });
+  assert.equal(Object.keys(summary?.sweeps ?? {}), ['old_jobs', 'daily_rules', 'stranded_uploads', 'rate_limit_windows', 'journey_versions']);
 });
 
 withPgCron('each job runs on pg_cron and does its work: idle sessions deleted, expired leases retried after backoff or failed', async ({ pool, cluster }) => {
