@@ -68,7 +68,6 @@ export async function startPgCronCluster(): Promise<PgCronCluster> {
   const logFile = path.join(dir, 'server.log');
   const asOwner = (file: string, args: string[]) => (owner ? run('runuser', ['-u', 'postgres', '--', file, ...args]) : run(file, args));
   const port = await freePort();
-  await asOwner(path.join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const settings = [
     `port = ${port}`,
     `listen_addresses = '127.0.0.1'`,
@@ -81,13 +80,14 @@ export async function startPgCronCluster(): Promise<PgCronCluster> {
     'synchronous_commit = off',
     'full_page_writes = off',
   ];
-  const conf = path.join(data, 'postgresql.conf');
-  await writeFile(conf, `${await readFile(conf, 'utf8')}\n${settings.join('\n')}\n`);
   const stop = async () => {
     await asOwner(path.join(BIN, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    await asOwner(path.join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    const conf = path.join(data, 'postgresql.conf');
+    await writeFile(conf, `${await readFile(conf, 'utf8')}\n${settings.join('\n')}\n`);
     await asOwner(path.join(BIN, 'pg_ctl'), ['-D', data, '-l', logFile, '-w', '-t', '60', 'start']);
   } catch (error) {
     const log = await readFile(logFile, 'utf8').catch(() => '');

@@ -42,16 +42,22 @@ const withPgCron = needingPgCron(test);
 
 test.before(async (ctx) => {
   if (!pgCronInstalled) return;
-  ctx.cluster = await startPgCronCluster();
-  const client = new pg.Client({ connectionString: ctx.cluster.url });
-  await client.connect();
-  client.on('notice', (notice) => ctx.notices.push(notice.message ?? ''));
   try {
-    await migrate(client, { dir: migrationsDir });
-  } finally {
-    await client.end();
+    ctx.cluster = await startPgCronCluster();
+    const client = new pg.Client({ connectionString: ctx.cluster.url });
+    await client.connect();
+    client.on('notice', (notice) => ctx.notices.push(notice.message ?? ''));
+    try {
+      await migrate(client, { dir: migrationsDir });
+    } finally {
+      await client.end();
+    }
+    ctx.pool = new pg.Pool({ connectionString: ctx.cluster.url, max: 3 });
+  } catch (error) {
+    // uvu drops a before hook's error and only shows the suite as not run: say why.
+    console.error(`\n  pg_cron jobs: the cluster could not be prepared:\n  ${(error as Error).stack ?? String(error)}\n`);
+    throw error;
   }
-  ctx.pool = new pg.Pool({ connectionString: ctx.cluster.url, max: 3 });
 });
 
 test.after(async (ctx) => {
