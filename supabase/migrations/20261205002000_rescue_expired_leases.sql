@@ -53,6 +53,8 @@ as $$
 $$;
 
 -- Queue maintenance is the service's, never a client's: the API roles reach the queue
--- through nothing (its table grants are revoked too).
+-- through nothing (its table grants are revoked too); the service role may sweep, as it
+-- may use the queue.
 revoke all on function private.job_retry_delay(integer), private.rescue_expired_leases(integer)
   from public, anon, authenticated;
+grant execute on function private.rescue_expired_leases(integer) to service_role;

@@ -1,4 +1,5 @@
 import * as assert from 'uvu/assert';
+import { randomUUID } from 'node:crypto';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../src/events/queue/backoff.js';
 import { cancelJob } from '../../src/events/queue/cancel.js';
 import { claimJobs } from '../../src/events/queue/claim.js';
@@ -209,6 +210,14 @@ test('expired leases are rescued: retried after their backoff while retries rema
   assert.is((await job(db, fresh.id)).status, 'processing');
   // Nothing is due yet: a claim finds the rescued job only once its backoff has passed.
   assert.equal(await claimJobs(db.pool, { type: 'test_job', limit: 5, workerId: W, leaseMs: LEASE }), []);
+});
+
+test('only the service rescues leases: the API roles may not call the rescue, the service role may', async ({ db }) => {
+  const refused = await db.asUser(randomUUID(), (c) =>
+    c.query('select * from private.rescue_expired_leases(1)').then(() => 'ran', (e: Error) => e.message),
+  );
+  assert.match(refused, /permission denied for function rescue_expired_leases/);
+  assert.equal(await db.asService((c) => rescueExpiredLeases(c)), { retried: 0, failed: 0, due: [] });
 });
 
 test("the database's retry delay follows backoff.ts's default policy, step by step up to its cap", async ({ db }) => {
