@@ -29,7 +29,14 @@ $$;
 
 revoke all on function private.delete_old_auth_sessions(interval) from public, anon, authenticated;
 
-do $$
+-- Enables pg_cron and schedules the jobs, or says why not. A function rather than a
+-- one-off block so an operator who enables pg_cron later (preloads it and restarts) can
+-- schedule them without a new migration: `select private.schedule_pg_cron_jobs();`.
+-- Returns whether the jobs are scheduled.
+create or replace function private.schedule_pg_cron_jobs() returns boolean
+language plpgsql volatile
+set search_path = ''
+as $$
 declare
   -- Null where the role may not read the setting (not a superuser, as on Supabase):
   -- then the extension is created and the server's own checks decide.
@@ -39,16 +46,16 @@ begin
   if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
     if not exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_cron') then
       raise notice 'pg_cron skipped: the extension is not installed on this server; the Render cron and the workers run the maintenance sweeps';
-      return;
+      return false;
     end if;
     if preload is not null and preload !~ '(^|[\s,"])pg_cron($|[\s,"])' then
       raise notice 'pg_cron skipped: installed but not in shared_preload_libraries; the Render cron and the workers run the maintenance sweeps';
-      return;
+      return false;
     end if;
-    if cron_database is not null and cron_database <> current_database() then
+    if cron_database is not null and cron_database <> pg_catalog.current_database() then
       raise notice 'pg_cron skipped: it runs jobs in database %, not in %; the Render cron and the workers run the maintenance sweeps',
-        cron_database, current_database();
-      return;
+        cron_database, pg_catalog.current_database();
+      return false;
     end if;
     -- As Supabase documents it.
     create extension if not exists pg_cron with schema pg_catalog;
@@ -59,5 +66,10 @@ begin
   end if;
   perform cron.schedule('cleanup-old-sessions', '0 3 * * *', 'select private.delete_old_auth_sessions()');
   perform cron.schedule('mark-stale-jobs', '*/5 * * * *', 'select count(*) from private.rescue_expired_leases(1000)');
+  return true;
 end
 $$;
+
+revoke all on function private.schedule_pg_cron_jobs() from public, anon, authenticated;
+
+select private.schedule_pg_cron_jobs();

@@ -91,12 +91,13 @@ withPgCron('the migration enables pg_cron as Supabase documents it and schedules
   );
 });
 
-withPgCron('running the migration again replaces the jobs by name instead of adding copies', async ({ pool }) => {
+withPgCron('running the migration or its scheduling function again replaces the jobs by name instead of adding copies', async ({ pool }) => {
   const db = pool!;
   const before = await cronJobs(db);
   const sql = await readFile(path.join(migrationsDir, PG_CRON_MIGRATION), 'utf8');
   await db.query(sql);
   await db.query(sql);
+  assert.equal((await db.query('select private.schedule_pg_cron_jobs() as scheduled')).rows, [{ scheduled: true }]);
   assert.equal(await cronJobs(db), before);
 });
 
@@ -216,6 +217,10 @@ test("on the machine's server, which does not preload pg_cron, the migration say
               to_regprocedure('private.delete_old_auth_sessions(interval)') is not null as cleanup`,
     );
     assert.equal(rows, [{ cron_job: null, rescue: true, cleanup: true }]);
+    // Asked again (an operator who preloaded pg_cron since), it still says why not.
+    notices.length = 0;
+    assert.equal((await client.query('select private.schedule_pg_cron_jobs() as scheduled')).rows, [{ scheduled: false }]);
+    assert.ok(notices.some((n) => /^pg_cron skipped: /.test(n)), notices.join('\n'));
     // Without pg_cron the Render cron runs every sweep of the shared database.
     const sweeps = periodicSweeps({ pool: db.pool, jobs: testSettings() });
     const share = await cronShare(sweeps, db.pool, silent);
