@@ -23,7 +23,14 @@ export interface MigrationResult {
   alreadyApplied: number;
 }
 
-async function applyOne(client: pg.ClientBase, migration: Migration): Promise<void> {
+async function applyOne(client: pg.ClientBase, migration: Migration, log: Logger | undefined): Promise<void> {
+  // A migration's own RAISE NOTICE says what it left out on this server and why (pg_cron
+  // where the server does not offer it): the operator reads it in the log. Postgres's
+  // "already exists, skipping" notices are noise and stay out.
+  const onNotice = (notice: { message?: string; where?: string }) => {
+    if (notice.where?.includes(' at RAISE')) log?.info({ migration: migration.name, notice: notice.message }, 'migration notice');
+  };
+  client.on('notice', onNotice);
   try {
     await transactionOn(client, async () => {
       await client.query(migration.sql);
@@ -32,6 +39,8 @@ async function applyOne(client: pg.ClientBase, migration: Migration): Promise<vo
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new MigrationError('migration_failed', `${migration.name} failed and was rolled back: ${reason}`, migration.name);
+  } finally {
+    client.off('notice', onNotice);
   }
 }
 
@@ -55,7 +64,7 @@ export async function migrate(
     const done: string[] = [];
     for (const m of migrations) {
       if (applied.has(m.version)) continue;
-      await applyOne(client, m);
+      await applyOne(client, m, options.log);
       options.log?.info({ migration: m.name }, 'migration applied');
       done.push(m.name);
     }

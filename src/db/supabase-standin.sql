@@ -51,6 +51,34 @@ create table if not exists auth.users (
 );
 alter table auth.users enable row level security;
 
+-- Sessions as GoTrue keeps them (one row per signed-in device, its refresh tokens
+-- hang off it); the pg_cron job cleanup-old-sessions deletes idle ones. refreshed_at
+-- is Supabase's `timestamp` without zone, written in UTC.
+do $$
+begin
+  create type auth.aal_level as enum ('aal1', 'aal2', 'aal3');
+exception when duplicate_object then null;
+end
+$$;
+
+create table if not exists auth.sessions (
+  id uuid primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  created_at timestamptz,
+  updated_at timestamptz,
+  factor_id uuid,
+  aal auth.aal_level,
+  not_after timestamptz,
+  refreshed_at timestamp,
+  user_agent text,
+  ip inet,
+  tag text
+);
+create index if not exists sessions_user_id_idx on auth.sessions (user_id);
+create index if not exists sessions_not_after_idx on auth.sessions (not_after desc);
+create index if not exists user_id_created_at_idx on auth.sessions (user_id, created_at);
+alter table auth.sessions enable row level security;
+
 -- As Supabase defines them: the request's claims come from the `request.jwt.claims`
 -- setting (PostgREST ≥ 9) or the older per-claim `request.jwt.claim.*` settings.
 create or replace function auth.uid() returns uuid

@@ -155,7 +155,7 @@ export class Worker {
     }
     this.every(settings.pollIntervalMs, () => this.wake());
     this.every(Math.max(250, Math.floor(settings.leaseMs / 3)), () => renewLeases(this.queue, this.id, this.lanes.values(), settings.leaseMs, log));
-    this.sweeps = startSweeps(this.options.sweeps ?? [], log, (outcome) => outcome.wake && this.wake());
+    this.sweeps = startSweeps(this.options.sweeps ?? [], log, (outcome) => outcome.due.forEach((job) => this.wakeAt(job.runAt, job.type)));
     log.info({ worker_id: this.id, types: this.types }, 'worker started');
     this.wake();
   }

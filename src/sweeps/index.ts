@@ -24,15 +24,18 @@ export function periodicSweeps(deps: { pool: Pool; jobs: JobSettings; storage?: 
   const { pool, jobs, storage } = deps;
   const sweeps: PeriodicSweep[] = [
     {
-      // Jobs of a worker that died (SIGKILL, OOM, a lost host) go back to pending, or to
-      // failed once out of retries. Half a lease: a dead worker's job waits at most 1.5 leases.
+      // Jobs of a worker that died (SIGKILL, OOM, a lost host) go back to pending after
+      // their backoff, or to failed once out of retries. Half a lease: a dead worker's job
+      // is rescued at most 1.5 leases after its last heartbeat. Where the database's
+      // pg_cron runs mark-stale-jobs (every 5 minutes) the cron job leaves this to it.
       name: 'expired_leases',
       everyMs: Math.max(500, Math.floor(jobs.leaseMs / 2)),
       runsIn: 'worker',
       inCron: true,
+      pgCronJob: 'mark-stale-jobs',
       run: async () => {
-        const rescued = await rescueExpiredLeases(pool);
-        return { counts: rescued, wake: rescued.retried > 0 };
+        const { retried, failed, due } = await rescueExpiredLeases(pool);
+        return { counts: { retried, failed }, due };
       },
     },
     {

@@ -9,8 +9,16 @@ import { errorForLog, type Logger } from '../log.js';
 export interface SweepWork {
   /** What the sweep did, for the log and the cron job's summary; all zero when nothing was due. */
   counts: Record<string, number>;
-  /** The sweep made jobs due that no NOTIFY announces (a rescued lease): the worker should look at once. */
-  wake?: boolean;
+  /**
+   * Jobs the sweep made pending that no NOTIFY announces (a rescued lease, due after
+   * its backoff): the worker looks for each type when it falls due.
+   */
+  due?: readonly DueJob[];
+}
+
+export interface DueJob {
+  type: string;
+  runAt: Date;
 }
 
 export interface PeriodicSweep {
@@ -25,6 +33,12 @@ export interface PeriodicSweep {
    * disk, which another process cannot see.
    */
   readonly inCron: boolean;
+  /**
+   * The database's pg_cron job that does the same work where the server offers pg_cron
+   * (supabase/migrations schedules it): while that job is active the cron job leaves
+   * the sweep to it (./database-cron.ts). Workers still run it on their shorter timers.
+   */
+  readonly pgCronJob?: string;
   run(): Promise<SweepWork>;
 }
 
@@ -32,7 +46,7 @@ export interface SweepOutcome {
   name: string;
   ok: boolean;
   counts: Record<string, number>;
-  wake: boolean;
+  due: readonly DueJob[];
 }
 
 /** Runs one sweep; logs what it did (only when it did something) or why it failed; never throws. */
@@ -40,11 +54,11 @@ export async function runSweep(sweep: PeriodicSweep, log: Logger): Promise<Sweep
   try {
     const work = await sweep.run();
     if (Object.values(work.counts).some((count) => count > 0)) log.info({ sweep: sweep.name, ...work.counts }, 'sweep did work');
-    return { name: sweep.name, ok: true, counts: work.counts, wake: work.wake ?? false };
+    return { name: sweep.name, ok: true, counts: work.counts, due: work.due ?? [] };
   } catch (error) {
     // A failed sweep is retried on its next tick (or the next cron run).
     log.warn({ sweep: sweep.name, err: errorForLog(error) }, 'sweep failed');
-    return { name: sweep.name, ok: false, counts: {}, wake: false };
+    return { name: sweep.name, ok: false, counts: {}, due: [] };
   }
 }
 

@@ -77,6 +77,41 @@ test('the documents bucket exists, private, and documents is published for realt
   assert.ok(published.rows.some((r) => r.tablename === 'documents'));
 });
 
+test("auth.sessions has Supabase's shape: its columns and types, a session goes with its user, the API roles see none", async ({ db }) => {
+  const { rows: columns } = await db.pool.query<{ column_name: string; type: string; is_nullable: string }>(
+    `select column_name, format_type(atttypid, atttypmod) as type, is_nullable
+       from information_schema.columns c
+       join pg_attribute a on a.attrelid = 'auth.sessions'::regclass and a.attname = c.column_name
+      where table_schema = 'auth' and table_name = 'sessions' order by ordinal_position`,
+  );
+  assert.equal(
+    columns.map((c) => `${c.column_name} ${c.type}${c.is_nullable === 'NO' ? ' not null' : ''}`),
+    [
+      'id uuid not null',
+      'user_id uuid not null',
+      'created_at timestamp with time zone',
+      'updated_at timestamp with time zone',
+      'factor_id uuid',
+      'aal auth.aal_level',
+      'not_after timestamp with time zone',
+      'refreshed_at timestamp without time zone',
+      'user_agent text',
+      'ip inet',
+      'tag text',
+    ],
+  );
+  const user = randomUUID();
+  await db.pool.query(`insert into auth.users (id, email) values ($1::uuid, 'sessions@example.test')`, [user]);
+  await db.pool.query(
+    `insert into auth.sessions (id, user_id, created_at, aal, ip) values (gen_random_uuid(), $1::uuid, now(), 'aal1', '127.0.0.1')`,
+    [user],
+  );
+  const seen = await db.asUser(user, async (c) => c.query('select count(*)::int as n from auth.sessions').then((r) => r.rows[0].n, (e: Error) => e.message));
+  assert.match(String(seen), /permission denied/);
+  await db.pool.query('delete from auth.users where id = $1::uuid', [user]);
+  assert.is((await db.pool.query('select count(*)::int as n from auth.sessions where user_id = $1::uuid', [user])).rows[0].n, 0);
+});
+
 test('applying the stand-in again changes nothing and does not fail', async ({ db }) => {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();

@@ -1,5 +1,6 @@
 import * as assert from 'uvu/assert';
-import { backoffDelay } from '../../src/events/queue/backoff.js';
+import { randomUUID } from 'node:crypto';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../src/events/queue/backoff.js';
 import { cancelJob } from '../../src/events/queue/cancel.js';
 import { claimJobs } from '../../src/events/queue/claim.js';
 import { completeJobs } from '../../src/events/queue/complete.js';
@@ -181,7 +182,7 @@ test('heartbeat extends held leases and reports the ones lost; release hands job
   assert.is(row.locked_by, null);
 });
 
-test('expired leases are rescued: retried while retries remain, failed after', async ({ db }) => {
+test('expired leases are rescued: retried after their backoff while retries remain, failed after', async ({ db }) => {
   const retried = await enqueue(db.pool, 'test_job', {}, { maxRetries: 3 });
   const spent = await enqueue(db.pool, 'test_job', {}, { maxRetries: 0 });
   const fresh = await enqueue(db.pool, 'test_job', {});
@@ -189,13 +190,51 @@ test('expired leases are rescued: retried while retries remain, failed after', a
   await db.pool.query(`update public.job_queue set locked_until = now() - interval '1 second' where id = any($1::uuid[])`, [
     [retried.id, spent.id],
   ]);
-  assert.equal(await rescueExpiredLeases(db.pool), { retried: 1, failed: 1 });
+  // A second rescued attempt of the retried job: its backoff is the policy's second step.
+  await db.pool.query('update public.job_queue set retry_count = 1 where id = $1::uuid', [retried.id]);
+  const before = Date.now();
+  const rescued = await rescueExpiredLeases(db.pool);
+  assert.is(rescued.retried, 1);
+  assert.is(rescued.failed, 1);
   const r = await job(db, retried.id);
+  assert.equal(rescued.due, [{ type: 'test_job', runAt: r.run_at }]);
   assert.is(r.status, 'pending');
-  assert.is(r.retry_count, 1);
+  assert.is(r.retry_count, 2);
   assert.match(r.error, /lease expired: worker dead-worker/);
-  assert.is((await job(db, spent.id)).status, 'failed');
+  assert.is(r.locked_by, null);
+  const wait = r.run_at.getTime() - before;
+  assert.ok(wait >= backoffDelay(1, DEFAULT_BACKOFF, () => 0) - 50 && wait <= backoffDelay(1, DEFAULT_BACKOFF, () => 1) + 1000, `backoff ${wait} ms`);
+  const s = await job(db, spent.id);
+  assert.is(s.status, 'failed');
+  assert.ok(s.completed_at);
   assert.is((await job(db, fresh.id)).status, 'processing');
+  // Nothing is due yet: a claim finds the rescued job only once its backoff has passed.
+  assert.equal(await claimJobs(db.pool, { type: 'test_job', limit: 5, workerId: W, leaseMs: LEASE }), []);
+});
+
+test('only the service rescues leases: the API roles may not call the rescue, the service role may', async ({ db }) => {
+  const refused = await db.asUser(randomUUID(), (c) =>
+    c.query('select * from private.rescue_expired_leases(1)').then(() => 'ran', (e: Error) => e.message),
+  );
+  assert.match(refused, /permission denied for function rescue_expired_leases/);
+  assert.equal(await db.asService((c) => rescueExpiredLeases(c)), { retried: 0, failed: 0, due: [] });
+});
+
+test("the database's retry delay follows backoff.ts's default policy, step by step up to its cap", async ({ db }) => {
+  const steps = [0, 1, 2, 5, 11, 12, 20, 40];
+  const { rows } = await db.pool.query<{ step: number; ms: number }>(
+    `select step, extract(epoch from private.job_retry_delay(step)) * 1000 as ms
+       from unnest($1::int[]) step, generate_series(1, 50)`,
+    [steps],
+  );
+  for (const step of steps) {
+    const delays = rows.filter((r) => r.step === step).map((r) => Number(r.ms));
+    const low = backoffDelay(step, DEFAULT_BACKOFF, () => 0);
+    const high = backoffDelay(step, DEFAULT_BACKOFF, () => 1);
+    for (const ms of delays) assert.ok(ms >= low && ms <= high, `step ${step}: ${ms} ms outside [${low}, ${high}]`);
+    // Jittered, not fixed: fifty draws are not all one value.
+    assert.ok(new Set(delays).size > 1, `step ${step}: no jitter`);
+  }
 });
 
 test('operator retry revives a failed job with fresh attempts; cancel stops a pending one; wrong states are refused', async ({ db }) => {

@@ -44,7 +44,7 @@ test('a failing sweep is reported as failed and logged by name, without its mess
     run: async () => { throw new Error('relation "secret_table" for Jane Citizen does not exist'); },
   };
   const outcome = await runSweep(failing, log);
-  assert.equal(outcome, { name: 'failing', ok: false, counts: {}, wake: false });
+  assert.equal(outcome, { name: 'failing', ok: false, counts: {}, due: [] });
   assert.is(lines.length, 1);
   assert.is(lines[0]!.sweep, 'failing');
   assert.not.match(JSON.stringify(lines), /Jane|secret_table/);
@@ -89,7 +89,7 @@ test('a sweep still running is not started again by its next tick, and stop wait
   assert.is(maxRunning, 1);
 });
 
-test("a worker running its sweeps rescues a dead worker's job and runs it at once, without waiting for its poll", async ({ db }) => {
+test("a worker running its sweeps rescues a dead worker's job and runs it once its backoff passes, without waiting for its poll", async ({ db }) => {
   await createRunTables(db.pool);
   const { id } = await enqueue(db.pool, 'test_job', {});
   await claimJobs(db.pool, { type: 'test_job', limit: 1, workerId: 'dead', leaseMs: 60_000 });
