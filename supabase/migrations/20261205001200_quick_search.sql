@@ -51,16 +51,33 @@ language sql immutable set search_path = '' as $$
         where w <> '' limit 8) words;
 $$;
 
--- The search, as the caller (security invoker): every table's own policies decide what is
--- found. Ranked first, then snippets for the best p_limit only: ts_headline re-parses
--- the text, the costliest step. Matches are marked with U+0002 … U+0003, characters no
--- document text carries (they are removed from it first); the api turns them into parts.
+-- The caller's profiles whose `category` they may read (as the policies decide it, through
+-- private.profile_access), optionally only one. The search narrows each table to these
+-- first: a family's rows are a few hundred, where every family's rows matching a common
+-- word are tens of thousands, each of which the policies would otherwise have to check.
+create or replace function private.searchable_profiles(p_category text, p_profile_id uuid) returns uuid[]
+language sql stable set search_path = '' as $$
+  select coalesce(array_agg(a.profile_id), '{}')
+  from private.profile_access a
+  where a.user_id = (select auth.uid()) and a.category = p_category
+    and (a.expires_at is null or a.expires_at > now())
+    and (p_profile_id is null or a.profile_id = p_profile_id);
+$$;
+revoke all on function private.searchable_profiles(text, uuid) from public, anon;
+grant execute on function private.searchable_profiles(text, uuid) to authenticated, service_role;
+
+-- The search, as the caller (security invoker): every table's own policies still decide
+-- what is found. Ranked first, then snippets for the best p_limit only: ts_headline
+-- re-parses the text, the costliest step. Matches are marked with U+0002 … U+0003,
+-- characters no document text carries (they are removed from it first); the api turns
+-- them into parts.
 create or replace function public.quick_search(p_query text, p_profile_id uuid default null, p_limit int default 20)
 returns table (kind text, id uuid, profile_id uuid, document_id uuid, page int, title text, snippet text, rank real)
 language plpgsql stable security invoker set search_path = '' as $$
 declare
   q tsquery := private.search_query(p_query);
   n int := greatest(1, least(coalesce(p_limit, 20), 50));
+  v_documents uuid[] := private.searchable_profiles('documents', p_profile_id);
 begin
   if q is null or pg_catalog.numnode(q) = 0 then
     return;
@@ -70,57 +87,54 @@ begin
     (select 'document'::text as kind, d.id, d.profile_id, d.id as document_id, null::int as page, d.file_name as title, d.file_name as body,
             ts_rank(to_tsvector('english', d.file_name), q) * 2 as rank
        from public.documents d
-      where to_tsvector('english', d.file_name) @@ q and (p_profile_id is null or d.profile_id = p_profile_id)
+      where d.profile_id = any (v_documents) and to_tsvector('english', d.file_name) @@ q
       order by 8 desc limit n)
     union all
     (select 'page', p.document_id, p.profile_id, p.document_id, p.page, d.file_name, p.body, ts_rank(p.search, q)
        from public.document_pages p join public.documents d on d.id = p.document_id
-      where p.search @@ q and (p_profile_id is null or p.profile_id = p_profile_id)
+      where p.profile_id = any (v_documents) and p.search @@ q
       order by 8 desc limit n)
     union all
     (select 'observation', o.id, o.profile_id, o.source_document_id, o.source_page, o.name, coalesce(o.source_text, o.name),
             ts_rank(to_tsvector('english', o.name), q) * 3
        from public.observations o
-      where to_tsvector('english', o.name) @@ q and (p_profile_id is null or o.profile_id = p_profile_id)
+      where o.profile_id = any (private.searchable_profiles('observations', p_profile_id)) and to_tsvector('english', o.name) @@ q
       order by 8 desc limit n)
     union all
     (select 'medication', m.id, m.profile_id, m.source_document_id, m.source_page, m.name, coalesce(m.source_text, m.name),
             ts_rank(to_tsvector('english', m.name), q) * 3
        from public.medications m
-      where to_tsvector('english', m.name) @@ q and (p_profile_id is null or m.profile_id = p_profile_id)
+      where m.profile_id = any (private.searchable_profiles('medications', p_profile_id)) and to_tsvector('english', m.name) @@ q
       order by 8 desc limit n)
     union all
     (select 'condition', c.id, c.profile_id, c.source_document_id, c.source_page, c.name, coalesce(c.source_text, c.name),
             ts_rank(to_tsvector('english', c.name), q) * 3
        from public.conditions c
-      where to_tsvector('english', c.name) @@ q and (p_profile_id is null or c.profile_id = p_profile_id)
+      where c.profile_id = any (private.searchable_profiles('conditions', p_profile_id)) and to_tsvector('english', c.name) @@ q
       order by 8 desc limit n)
     union all
     (select 'allergy', a.id, a.profile_id, a.source_document_id, a.source_page, a.substance, coalesce(a.source_text, a.substance),
             ts_rank(to_tsvector('english', a.substance), q) * 3
        from public.allergies a
-      where to_tsvector('english', a.substance) @@ q and (p_profile_id is null or a.profile_id = p_profile_id)
+      where a.profile_id = any (private.searchable_profiles('allergies', p_profile_id)) and to_tsvector('english', a.substance) @@ q
       order by 8 desc limit n)
     union all
     (select 'immunization', i.id, i.profile_id, i.source_document_id, i.source_page, i.vaccine, coalesce(i.source_text, i.vaccine),
             ts_rank(to_tsvector('english', i.vaccine), q) * 3
        from public.immunizations i
-      where to_tsvector('english', i.vaccine) @@ q and (p_profile_id is null or i.profile_id = p_profile_id)
+      where i.profile_id = any (private.searchable_profiles('immunizations', p_profile_id)) and to_tsvector('english', i.vaccine) @@ q
       order by 8 desc limit n)
     union all
-    (select 'encounter', e.id, e.profile_id, e.source_document_id, e.source_page,
-            coalesce(e.type, e.reason, e.facility, 'encounter'),
-            coalesce(e.source_text, coalesce(e.type, '') || ' ' || coalesce(e.reason, '') || ' ' || coalesce(e.facility, '')),
+    (select 'encounter', e.id, e.profile_id, e.source_document_id, e.source_page, coalesce(e.type, e.reason, e.facility, 'encounter'), coalesce(e.source_text, coalesce(e.type, '') || ' ' || coalesce(e.reason, '') || ' ' || coalesce(e.facility, '')),
             ts_rank(to_tsvector('english', coalesce(e.type, '') || ' ' || coalesce(e.reason, '') || ' ' || coalesce(e.facility, '')), q) * 3
        from public.encounters e
-      where to_tsvector('english', coalesce(e.type, '') || ' ' || coalesce(e.reason, '') || ' ' || coalesce(e.facility, '')) @@ q
-        and (p_profile_id is null or e.profile_id = p_profile_id)
+      where e.profile_id = any (private.searchable_profiles('encounters', p_profile_id)) and to_tsvector('english', coalesce(e.type, '') || ' ' || coalesce(e.reason, '') || ' ' || coalesce(e.facility, '')) @@ q
       order by 8 desc limit n)
     union all
     (select 'procedure', r.id, r.profile_id, r.source_document_id, r.source_page, r.name, coalesce(r.source_text, r.name),
             ts_rank(to_tsvector('english', r.name), q) * 3
        from public.procedures r
-      where to_tsvector('english', r.name) @@ q and (p_profile_id is null or r.profile_id = p_profile_id)
+      where r.profile_id = any (private.searchable_profiles('procedures', p_profile_id)) and to_tsvector('english', r.name) @@ q
       order by 8 desc limit n)
   ),
   best as (select * from hits h order by h.rank desc, h.kind, h.id limit n)
