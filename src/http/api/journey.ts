@@ -20,7 +20,7 @@
 import { z } from 'zod';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import { isoDate, profileNotFound } from './common.js';
+import { isoDate, profileNotFound, timestamp } from './common.js';
 import { cursorParam, encodeCursor, limitParam } from './cursor.js';
 import { CHECK_SQL, ISO, journeyStatement, MAX_SERIES, US, type JourneyRow } from './journey-statement.js';
 import { JourneyCache } from './journey-cache.js';
@@ -43,8 +43,6 @@ const kindParam = z.union([z.string(), z.array(z.string())])
   .describe(`timeline kinds, comma-separated: ${TIMELINE_KINDS.join(', ')}`);
 
 // --- Response schemas -----------------------------------------------------------------
-
-const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
 export const timelineEntrySchema = z.object({
   id: z.uuid(),
@@ -120,7 +118,7 @@ export const labPointSchema = z.object({
   document_id: z.uuid().nullable(),
 });
 
-const seriesPageSchema = z.object({
+export const seriesPageSchema = z.object({
   profile_id: z.uuid(),
   series: labSeriesHeaderSchema,
   points: z.object({ entries: z.array(labPointSchema).describe('newest first'), next_cursor: z.string().nullable() }),
@@ -180,7 +178,8 @@ export function journeyRoutes(deps: { cache: JourneyCache }): AnyRoute[] {
         const q = ctx.query;
         ctx.audit({ action: 'journey.read', profileId: q.profile, resourceType: 'journey', resourceId: q.profile });
         const send = (body: string) => {
-          // The shape of journeySchema (the OpenAPI document and the tests hold it to that).
+          // JSON text from Postgres in the shape of journeySchema: journey-response-shape.test.ts
+          // holds the statement's keys and types to the schema.
           ctx.koa.type = 'application/json';
           ctx.koa.body = body;
         };
