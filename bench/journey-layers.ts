@@ -64,38 +64,42 @@ export function serialiseParsed(profile: string, row: JourneyValues): string {
   });
 }
 
-/** Reads a second, as `connections` callers running `statement` (and `then` on each row) back to back. */
-export async function readsPerSecond(
-  callers: CallerPool, caller: Caller, statement: Statement, seconds: number, connections: number,
-  then: (row: never) => unknown = () => undefined,
-): Promise<number> {
+/** Reads a second, as `connections` callers running `statement` back to back. */
+export async function readsPerSecond(callers: CallerPool, caller: Caller, statement: Statement, seconds: number, connections: number): Promise<number> {
   let reads = 0;
   const until = performance.now() + seconds * 1000;
   await Promise.all(Array.from({ length: connections }, async () => {
     while (performance.now() < until) {
-      const { rows } = await callers.read(caller, statement.sql, statement.params, statement.name);
-      then(rows[0] as never);
+      await callers.read(caller, statement.sql, statement.params, statement.name);
       reads++;
     }
   }));
   return reads / seconds;
 }
 
-/** Milliseconds for a full rebuild of the profile's journey with the stored JSON rendered, then without. */
-export async function rebuildWithAndWithoutRendering(pool: Pool, profile: string): Promise<{ rendering_ms: number; plain_ms: number }> {
+/**
+ * Median milliseconds of a full rebuild of the profile's journey with the stored JSON
+ * rendered and without (its triggers off, its column left empty), taking turns. Leaves
+ * the triggers off: run it last, on a throwaway database.
+ */
+export async function rebuildWithAndWithoutRendering(pool: Pool, profile: string, rounds: number): Promise<{ rendering_ms: number; plain_ms: number }> {
+  const rendering = (on: boolean) => async () => {
+    for (const table of ['journey_timeline', 'journey_lab_series']) {
+      await pool.query(`alter table public.${table} ${on ? 'enable' : 'disable'} trigger render_api_json`);
+    }
+  };
   const timed = async () => {
     const started = performance.now();
     await rebuildJourney(pool, profile);
     return performance.now() - started;
   };
   await timed(); // warm: the first rebuild of the run reads cold pages
-  const rendering = await timed();
-  for (const table of ['journey_timeline', 'journey_lab_series']) {
-    await pool.query(`alter table public.${table} disable trigger render_api_json`);
-    await pool.query(`alter table public.${table} alter column api_json drop not null`);
-  }
-  const plain = await timed();
-  return { rendering_ms: rendering, plain_ms: plain };
+  for (const table of ['journey_timeline', 'journey_lab_series']) await pool.query(`alter table public.${table} alter column api_json drop not null`);
+  const [withRendering, without] = await takingTurns<number>([
+    { label: 'rendering', setUp: rendering(true), measure: timed },
+    { label: 'plain', setUp: rendering(false), measure: timed },
+  ], rounds);
+  return { rendering_ms: median(withRendering!), plain_ms: median(without!) };
 }
 
 /** Adds `rows` counted writes to the profile's journey version, as that many unfolded writes would leave. */
@@ -132,4 +136,26 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export interface TimedRead { statement: Statement; then?: (row: never) => unknown }
+
+/**
+ * Each read's median milliseconds, one connection, the variants alternating read by
+ * read (their order turning each time): a burst of load from elsewhere falls on every
+ * variant alike, and the median ignores the reads it slowed most.
+ */
+export async function medianMilliseconds(callers: CallerPool, caller: Caller, variants: TimedRead[], reads: number): Promise<number[]> {
+  const times: number[][] = variants.map(() => []);
+  for (let i = 0; i < reads + 1; i++) {
+    for (let k = 0; k < variants.length; k++) {
+      const v = (i + k) % variants.length;
+      const { statement, then } = variants[v]!;
+      const started = performance.now();
+      const { rows } = await callers.read(caller, statement.sql, statement.params, statement.name);
+      then?.(rows[0] as never);
+      if (i > 0) times[v]!.push(performance.now() - started); // the first round prepares each statement
+    }
+  }
+  return times.map(median);
 }
