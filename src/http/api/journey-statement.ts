@@ -19,11 +19,8 @@ export const ISO = (column: string) => `to_char(${column} at time zone 'UTC', 'Y
 export const US = (column: string) => `(extract(epoch from ${column}) * 1000000)::int8`;
 
 /*
- * The whole journey in one statement; Postgres hands back JSON text. Measured with
- * autocannon (50 connections, 10,000-record profile, 2 vCPUs; npm run bench:api): one
- * statement instead of three took ~410 to ~525 requests/s; materialised access for
- * RLS, the caller pool, pass-through JSON and a prepared plan took it to ~2,200 on
- * session 2's machine. Each part reads through its own index:
+ * The whole journey in one statement, one round trip; Postgres hands back JSON text.
+ * Each part reads through its own index:
  *  - head: the profile row decides visibility (RLS on profiles: members and live
  *    grants; null → 404), the summary rides along (primary key; null when the caller
  *    may not read every summarised category, or nothing is summarised yet);
@@ -33,9 +30,8 @@ export const US = (column: string) => `(extract(epoch from ${column}) * 1000000)
  *    hence the mixed comparison rather than a row comparison. `kind` filters the
  *    scanned rows. One row more than the page says whether there is a next page;
  *  - series: the primary key (profile_id, series_key), ≤ MAX_SERIES + 1 rows sorted in memory.
- * Entries and headers are stored already rendered (`api_json`, written by a trigger,
- * migration 1900), so a read only joins text: rendering 50 entries and the headers per
- * read was half the statement's cost.
+ * Only the rows returned are rendered (the page's extra row and the series beyond
+ * MAX_SERIES are not), in the keys and order of journeySchema's entries and headers.
  *
  * Parameters: $1 profile, $2 from, $3 to (inclusive: the day's last microsecond),
  * $4 kinds, $5 cursor instant, $6 cursor id, $7 page size + 1, $8 MAX_SERIES + 1. No
@@ -48,8 +44,8 @@ export const US = (column: string) => `(extract(epoch from ${column}) * 1000000)
  */
 /*
  * What an answer was built from (see journey-cache.ts): the profile's journey version
- * (committed writes to its timeline, series and summary, migration 2000) and the
- * categories the caller may read now. Both read through small indexes as the caller.
+ * (committed writes to its timeline, series and summary, private.journey_writes) and
+ * the categories the caller may read now. Both read through small indexes as the caller.
  */
 const JOURNEY_VERSION = `private.journey_version($1::uuid)`;
 const CALLER_ACCESS = `(select coalesce(string_agg(distinct a.category, ',' order by a.category), '') from private.profile_access a
@@ -58,14 +54,20 @@ const CALLER_ACCESS = `(select coalesce(string_agg(distinct a.category, ',' orde
 /**
  * The check before a kept answer is served again: no row when the caller may not see
  * the profile. The same version and access as JOURNEY_SQL's, read by a PL/pgSQL
- * function (migration 20261205000100) so that its plan is kept per server session
- * even through a transaction pooler, where the statement cannot be prepared.
+ * function (private.journey_check) so that its plan is kept per server session even
+ * through a transaction pooler, where the statement cannot be prepared.
  */
 export const CHECK_SQL = `select version, access from private.journey_check($1::uuid)`;
 
+const ENTRY_JSON = `json_build_object('id', id, 'kind', kind, 'category', category, 'occurred_at', ${ISO('occurred_at')},
+    'title', title, 'detail', detail, 'record_table', record_table, 'record_ids', record_ids, 'document_ids', document_ids)::text`;
+const HEADER_JSON = `json_build_object('series_key', series_key, 'name', name, 'code_system', code_system, 'code', code,
+    'category', category, 'unit', unit, 'point_count', point_count, 'latest_value', latest_value::float8, 'latest_at', ${ISO('latest_at')},
+    'reference_low', reference_low::float8, 'reference_high', reference_high::float8, 'direction', direction)::text`;
+
 const JOURNEY_SQL = `
   with page as (
-    select id, occurred_at, api_json
+    select *
     from public.journey_timeline
     where profile_id = $1::uuid
       and occurred_at >= $2::timestamptz and occurred_at <= $3::timestamptz and occurred_at <= $5::timestamptz
@@ -74,9 +76,9 @@ const JOURNEY_SQL = `
     order by occurred_at desc, id
     limit $7::int
   ),
-  kept as (select id, occurred_at, api_json from page order by occurred_at desc, id limit $7::int - 1),
+  kept as (select * from page order by occurred_at desc, id limit $7::int - 1),
   series as (
-    select api_json, latest_at, series_key from public.journey_lab_series
+    select * from public.journey_lab_series
     where profile_id = $1::uuid
     order by latest_at desc nulls last, series_key
     limit $8::int
@@ -89,20 +91,21 @@ const JOURNEY_SQL = `
               'last_activity_at', ${ISO('s.last_activity_at')}, 'updated_at', ${ISO('s.updated_at')})::text end
      from public.profiles p left join public.journey_summaries s on s.profile_id = p.id
      where p.id = $1::uuid) as summary,
-    (select '[' || coalesce(string_agg(api_json, ',' order by occurred_at desc, id), '') || ']' from kept) as entries,
+    (select '[' || coalesce(string_agg(${ENTRY_JSON}, ',' order by occurred_at desc, id), '') || ']' from kept) as entries,
     (select json_build_object('us', ${US('occurred_at')}::text, 'id', id)::text
      from (select occurred_at, id from kept order by occurred_at, id desc limit 1) as last_kept
      where (select count(*) from page) = $7::int) as next_position,
-    (select '[' || coalesce(string_agg(api_json, ',' order by latest_at desc nulls last, series_key), '') || ']'
-     from (select api_json, latest_at, series_key from series order by latest_at desc nulls last, series_key limit $8::int - 1) as shown) as series,
+    (select '[' || coalesce(string_agg(${HEADER_JSON}, ',' order by latest_at desc nulls last, series_key), '') || ']'
+     from (select * from series order by latest_at desc nulls last, series_key limit $8::int - 1) as shown) as series,
     (select count(*) >= $8::int from series) as series_truncated,
     ${JOURNEY_VERSION} as version,
     ${CALLER_ACCESS} as access`;
 
 /**
  * The journey as JSON text, assembled by Postgres: the api passes it through instead
- * of parsing and re-serialising ~30 kB per request (measured: GC and JSON work were
- * the api process's largest costs under 50 connections).
+ * of parsing and serialising ~30 kB again per answer, which made a read about 9% slower
+ * (npm run bench:api: statement_parsed_serialised_ms against statement_text_passthrough_ms).
+ * journey-response-shape.test.ts holds the text's keys and types to journeySchema.
  */
 export interface JourneyRow {
   /** null: the profile is not visible; 'null': no summary the caller may read. */

@@ -3,11 +3,13 @@
  * one profile's current summary, a page of its timeline and its lab series headers;
  * and one series' points, newest first.
  *
- * This is the benchmarked read (issue 6: p99 ≤ 50 ms at 50 connections for a profile
- * with 10,000 records), so it is one statement (journey-statement.ts), each of its
- * parts bounded and read through an index whose leading column is profile_id, and
- * nothing per entry; a user's identical read is answered from the answer kept for them
- * after a check in the database (journey-cache.ts). RLS alone decides what comes back:
+ * The app's busiest read, held to p99 ≤ 50 ms at 50 connections for a profile with
+ * 10,000 records (npm run bench:api). Hence one statement (journey-statement.ts), each
+ * of its parts bounded and read through an index whose leading column is profile_id,
+ * whose JSON text is passed through; and a user's identical read answered from the
+ * answer kept for them after a check in the database (journey-cache.ts). The response
+ * schemas below are the shape of both: journey-response-shape.test.ts runs the real
+ * statements and holds their keys and types to them. RLS alone decides what comes back:
  * a provider sees the entries of the categories they were granted, the series only
  * with an 'observations' grant, and the summary only with every summarised category
  * (else null).
