@@ -11,8 +11,9 @@
  *             left uncompacted (10,000 counted writes, what compaction folds away).
  *   layers    each layer of the read path against the same read without it
  *             (bench/journey-layers.ts): the version check over compacted and
- *             uncompacted versions; the statement's JSON passed through as text and
- *             parsed then serialised again.
+ *             uncompacted versions; the statement with stored JSON and rendering per
+ *             read; its JSON passed through as text and parsed then serialised again;
+ *             a full rebuild of the profile with the stored JSON rendered and without.
  *   pooled    the same load on the api as deployed, its database reached through
  *             PgBouncer (Debian's 1.18, as Supavisor on Render) in session mode, then in
  *             transaction mode (role and claims per transaction, no prepared statements),
@@ -27,7 +28,8 @@
  * Last line: {"rps", "p50_ms", "p99_ms", "uploads_accepted", "peak_rss_mb", …, "pooled_session_rps",
  * "pooled_session_p99_ms", "pooled_transaction_rps", "pooled_transaction_p99_ms", and the layers' figures
  * side by side: "journey_cache_on_rps"/"journey_cache_off_rps", "check_compacted_per_s"/"check_uncompacted_per_s",
- * "statement_text_passthrough_ms"/"statement_parsed_serialised_ms", …}. Not part of `npm test`.
+ * "statement_stored_json_ms"/"statement_rendering_per_read_ms", "statement_text_passthrough_ms"/
+ * "statement_parsed_serialised_ms", "rebuild_rendering_ms"/"rebuild_plain_ms", …}. Not part of `npm test`.
  * Needs `pgbouncer` (apt-get install pgbouncer).
  */
 import autocannon from 'autocannon';
@@ -53,7 +55,7 @@ import { LocalStorage } from '../src/providers/storage/local-storage.js';
 import { sampleLabReport, toPdf } from '../test/fixtures/documents.js';
 import { startPgBouncer } from '../test/helpers/pgbouncer.js';
 import {
-  leaveWritesUncompacted, median, medianMilliseconds, parsedInApi, readsPerSecond, serialiseParsed, takingTurns,
+  leaveWritesUncompacted, median, medianMilliseconds, parsedInApi, readsPerSecond, rebuildWithAndWithoutRendering, renderingPerRead, serialiseParsed, takingTurns,
 } from './journey-layers.js';
 import { round, table, waitFor } from './stats.js';
 import { throwawayDatabase } from './throwaway-database.js';
@@ -134,7 +136,11 @@ const uncompactedVersions = {
     await leaveWritesUncompacted(pool, profile, UNCOMPACTED_WRITES);
     await pool.query('vacuum analyze private.journey_writes');
   },
-  tearDown: async () => void await compactJourneyWrites(pool),
+  // Vacuumed again after folding: the dead rows would otherwise slow every version read that follows.
+  tearDown: async () => {
+    await compactJourneyWrites(pool);
+    await pool.query('vacuum analyze private.journey_writes');
+  },
 };
 await compactJourneyWrites(pool);
 // As deployed, kept answers off, and as deployed over uncompacted versions, taking turns.
@@ -207,7 +213,7 @@ await api.close();
 
 // The statement alone, through the caller pool as the api runs it (named, generic plan):
 // what the database side can serve. Beside it the same read without each layer, read by
-// read: the JSON parsed in the api and serialised again; and the
+// read: rendering per read, and the JSON parsed in the api and serialised again; and the
 // version check over compacted and uncompacted versions, taking turns as above.
 const STATEMENT_SECONDS = 3;
 const TIMED_READS = 400;
@@ -215,6 +221,9 @@ const STATEMENT_CONNECTIONS = 8;
 const callers = new CallerPool(database.url, STATEMENT_CONNECTIONS);
 const caller = asUser(user);
 const statement = journeyStatement({ profile, limit: TIMELINE_DEFAULT_LIMIT });
+const rendering = renderingPerRead(statement);
+const sameAnswer = async (variant: typeof statement) => JSON.stringify((await callers.read(caller, variant.sql, variant.params)).rows[0]);
+if (await sameAnswer(rendering) !== await sameAnswer(statement)) throw new Error('rendering per read answers differently from the stored JSON');
 const check = { name: 'guardian_journey_check', sql: CHECK_SQL, params: [profile] };
 const rate = (variant: typeof statement) => () => readsPerSecond(callers, caller, variant, STATEMENT_SECONDS, STATEMENT_CONNECTIONS);
 const [storedRates, checkRates, uncompactedCheckRates] = await takingTurns<number>([
@@ -225,11 +234,14 @@ const [storedRates, checkRates, uncompactedCheckRates] = await takingTurns<numbe
 const statementsPerSecond = round(median(storedRates!));
 const checksCompacted = median(checkRates!);
 const checksUncompacted = median(uncompactedCheckRates!);
-const [textMs, parsedMs] = (await medianMilliseconds(callers, caller, [
+const [storedMs, renderingMs, parsedMs] = (await medianMilliseconds(callers, caller, [
   { statement },
+  { statement: rendering },
   { statement: parsedInApi(statement), then: (row: Parameters<typeof serialiseParsed>[1]) => serialiseParsed(profile, row) },
 ], TIMED_READS)).map((ms) => round(ms, 2));
 await callers.end();
+// Last: it takes the rendering triggers off this throwaway database.
+const rebuild = await rebuildWithAndWithoutRendering(pool, profile, ROUNDS);
 
 await pool.end();
 await database.drop();
@@ -256,7 +268,12 @@ table(['version check (compaction)', 'connections', 'seconds', 'compacted /s', '
   [`${UNCOMPACTED_WRITES} writes`, STATEMENT_CONNECTIONS, STATEMENT_SECONDS, round(checksCompacted), round(checksUncompacted)],
 ]);
 table(['statement, median of reads (one connection)', 'reads', 'with ms', 'without ms'], [
-  ['JSON text | parsed and serialised in the api', TIMED_READS, textMs!, parsedMs!],
+  ['stored JSON | rendering per read', TIMED_READS, storedMs!, renderingMs!],
+  ['JSON text | parsed and serialised in the api', TIMED_READS, storedMs!, parsedMs!],
+]);
+table(['full rebuild of the profile', 'ms'], [
+  ['rendering the stored JSON', round(rebuild.rendering_ms)],
+  ['without it', round(rebuild.plain_ms)],
 ]);
 table(['uploads (one-page PDFs, at once)', 'sent', 'accepted 202', 'seconds', 'rss before MB', 'peak rss MB'], [
   ['Guardian', UPLOADS, accepted, round(uploadSeconds, 1), round(rssBefore / 1048576), round(peakRss / 1048576)],
@@ -284,8 +301,12 @@ console.log(JSON.stringify({
   check_compacted_per_s: round(checksCompacted),
   check_uncompacted_per_s: round(checksUncompacted),
   statement_alone_per_s: statementsPerSecond,
-  statement_text_passthrough_ms: textMs,
+  statement_stored_json_ms: storedMs,
+  statement_rendering_per_read_ms: renderingMs,
+  statement_text_passthrough_ms: storedMs,
   statement_parsed_serialised_ms: parsedMs,
+  rebuild_rendering_ms: round(rebuild.rendering_ms),
+  rebuild_plain_ms: round(rebuild.plain_ms),
   connections: CONNECTIONS,
   seconds: SECONDS,
   records: RECORDS,

@@ -2,6 +2,9 @@
  * The journey read path's layers, each measured against the same read without it
  * (used by bench/api.ts, which prints the figures side by side):
  *
+ *   stored JSON     timeline entries and series headers rendered once, when written
+ *                   (migration 1900's triggers), against rendering them in every read;
+ *                   and what the rendering costs a full rebuild of the profile;
  *   JSON text       the statement's JSON passed through as text, against parsing it in
  *                   the api and serialising the answer again;
  *   compaction      the version check of a kept answer over one compacted row, against
@@ -12,8 +15,31 @@
 import type { Caller } from '../src/db/as-caller.js';
 import type { CallerPool } from '../src/db/caller-pool.js';
 import type { Pool } from '../src/db/pool.js';
+import { rebuildJourney } from '../src/consumers/journey/recompute.js';
+import { ISO } from '../src/http/api/journey-statement.js';
 
 export interface Statement { name: string; sql: string; params: unknown[] }
+
+// What migration 1900's triggers store, written into the read instead.
+const RENDER_ENTRY = `json_build_object('id', id, 'kind', kind, 'category', category, 'occurred_at', ${ISO('occurred_at')},
+  'title', title, 'detail', detail, 'record_table', record_table, 'record_ids', record_ids, 'document_ids', document_ids)::text`;
+const RENDER_HEADER = `json_build_object('series_key', series_key, 'name', name, 'code_system', code_system, 'code', code,
+  'category', category, 'unit', unit, 'point_count', point_count, 'latest_value', latest_value::float8, 'latest_at', ${ISO('latest_at')},
+  'reference_low', reference_low::float8, 'reference_high', reference_high::float8, 'direction', direction)::text`;
+
+function replaceOnce(sql: string, from: string, to: string): string {
+  if (sql.split(from).length !== 2) throw new Error(`the journey statement changed: "${from}" is no longer there once`);
+  return sql.replace(from, to);
+}
+
+/** The same statement, rendering the entries and headers it reads instead of reading them rendered. */
+export function renderingPerRead(statement: Statement): Statement {
+  let sql = replaceOnce(statement.sql, 'select id, occurred_at, api_json\n    from public.journey_timeline',
+    `select id, occurred_at, ${RENDER_ENTRY} as api_json\n    from public.journey_timeline`);
+  sql = replaceOnce(sql, 'select api_json, latest_at, series_key from public.journey_lab_series',
+    `select ${RENDER_HEADER} as api_json, latest_at, series_key from public.journey_lab_series`);
+  return { ...statement, name: `${statement.name}_rendering`, sql };
+}
 
 /** The same statement, its JSON handed to the api as values (node-postgres parses json columns). */
 export function parsedInApi(statement: Statement): Statement {
@@ -49,6 +75,31 @@ export async function readsPerSecond(callers: CallerPool, caller: Caller, statem
     }
   }));
   return reads / seconds;
+}
+
+/**
+ * Median milliseconds of a full rebuild of the profile's journey with the stored JSON
+ * rendered and without (its triggers off, its column left empty), taking turns. Leaves
+ * the triggers off: run it last, on a throwaway database.
+ */
+export async function rebuildWithAndWithoutRendering(pool: Pool, profile: string, rounds: number): Promise<{ rendering_ms: number; plain_ms: number }> {
+  const rendering = (on: boolean) => async () => {
+    for (const table of ['journey_timeline', 'journey_lab_series']) {
+      await pool.query(`alter table public.${table} ${on ? 'enable' : 'disable'} trigger render_api_json`);
+    }
+  };
+  const timed = async () => {
+    const started = performance.now();
+    await rebuildJourney(pool, profile);
+    return performance.now() - started;
+  };
+  await timed(); // warm: the first rebuild of the run reads cold pages
+  for (const table of ['journey_timeline', 'journey_lab_series']) await pool.query(`alter table public.${table} alter column api_json drop not null`);
+  const [withRendering, without] = await takingTurns<number>([
+    { label: 'rendering', setUp: rendering(true), measure: timed },
+    { label: 'plain', setUp: rendering(false), measure: timed },
+  ], rounds);
+  return { rendering_ms: median(withRendering!), plain_ms: median(without!) };
 }
 
 /** Adds `rows` counted writes to the profile's journey version, as that many unfolded writes would leave. */
