@@ -6,7 +6,7 @@
  * Why: the check costs a fraction of the statement, so a repeated read answered from a
  * kept answer is much cheaper: npm run bench:api (a profile with 10,000 records, 50
  * connections) serves ~1.4 to 1.8× the requests a second with kept answers than
- * without, at about half the p99; a read whose kept answer the check finds outdated
+ * without, with a lower p99 in most runs; a read whose kept answer the check finds outdated
  * (the check, then the statement) was mostly within the noise of reads with none kept
  * (journey_cache_outdated_rps against journey_cache_off_rps).
  *

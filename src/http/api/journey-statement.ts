@@ -33,9 +33,9 @@ export const US = (column: string) => `(extract(epoch from ${column}) * 1000000)
  * Entries and headers are stored already rendered (`api_json`, written by a trigger on
  * each row, in the keys and order of journeySchema's entries and headers), so a read
  * only joins text. Why: rendering them in the read made the statement ~1.5× slower on
- * a 10,000-record profile (1.27 against 1.87 ms a read, one connection; ~1,000 against
+ * a 10,000-record profile (0.92 against 1.36 ms a read, one connection; ~1,000 against
  * ~800 statements a second at 8), while rendering on write costs a full rebuild of the
- * profile about a third more (npm run bench:api: statement_stored_json_ms against
+ * profile about 40% more (npm run bench:api: statement_stored_json_ms against
  * statement_rendering_per_read_ms, rebuild_rendering_ms against rebuild_plain_ms).
  * Reads are the latency-bound side; writes are the worker's.
  *
@@ -103,8 +103,9 @@ const JOURNEY_SQL = `
 
 /**
  * The journey as JSON text, assembled by Postgres: the api passes it through instead
- * of parsing and serialising ~30 kB again per answer, which made a read about 9% slower
- * (npm run bench:api: statement_parsed_serialised_ms against statement_text_passthrough_ms).
+ * of parsing and serialising ~30 kB again per answer, which made a read about a third
+ * slower (0.92 against 1.25 ms; npm run bench:api: statement_text_passthrough_ms against
+ * statement_parsed_serialised_ms).
  * journey-response-shape.test.ts holds the text's keys and types to journeySchema.
  */
 export interface JourneyRow {
