@@ -33,9 +33,8 @@ export const US = (column: string) => `(extract(epoch from ${column}) * 1000000)
  * Entries and headers are stored already rendered (`api_json`, written by a trigger on
  * each row, in the keys and order of journeySchema's entries and headers), so a read
  * only joins text. Why: rendering them in the read made the statement ~1.5× slower on
- * a 10,000-record profile (0.92 against 1.36 ms a read, one connection; ~1,000 against
- * ~800 statements a second at 8), while rendering on write costs a full rebuild of the
- * profile about 40% more (npm run bench:api: statement_stored_json_ms against
+ * a 10,000-record profile (0.92 against 1.36 ms a read), while rendering on write
+ * costs a full rebuild of the profile about 40% more (npm run bench:api: statement_stored_json_ms against
  * statement_rendering_per_read_ms, rebuild_rendering_ms against rebuild_plain_ms).
  * Reads are the latency-bound side; writes are the worker's.
  *
