@@ -26,6 +26,7 @@ import { errorMiddleware } from './problem.js';
 import { RateLimiter } from './rate-limit.js';
 import { mountRoutes } from './route.js';
 import { appPageRoutes } from './routes/app-page.js';
+import { problemPageRoutes } from './routes/problem-pages.js';
 import { healthRoutes } from './routes/health.js';
 import { readyRoutes } from './routes/ready.js';
 import { securityHeaders } from './security-headers.js';
@@ -110,7 +111,7 @@ export function createApp(deps: AppDeps): Koa {
     verifier: cacheVerifiedTokens(deps.verifier),
     limits: { perUser: deps.http.rateLimitPerUser, perIp: deps.http.rateLimitPerIp, uploadsPerUser: deps.http.uploadRateLimitPerUser },
   });
-  for (const extra of [healthRoutes(deps), readyRoutes(deps), appPageRoutes(deps)]) app.use(extra.routes()).use(extra.allowedMethods());
+  for (const extra of [healthRoutes(deps), readyRoutes(deps), appPageRoutes(deps), problemPageRoutes()]) app.use(extra.routes()).use(extra.allowedMethods());
   app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

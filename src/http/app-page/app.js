@@ -72,7 +72,8 @@ async function api(path, init = {}) {
   });
   const body = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
-    const problem = body && body.code ? `${body.title ?? 'Error'}: ${body.detail ?? body.code}` : `HTTP ${response.status}`;
+    // problem+json: `detail` is this request's message for a person, `title` the code's short name.
+    const problem = body && body.code ? (body.detail ?? body.title ?? body.code) : `HTTP ${response.status}`;
     const error = new Error(problem);
     error.status = response.status;
     throw error;
