@@ -12,6 +12,7 @@ import { createTokenVerifier } from '../auth/tokens.js';
 import type { HttpMetrics } from './metrics.js';
 import { pruneRateLimits } from './rate-limit.js';
 import { compactJourneyWrites } from '../consumers/journey/journey-writes.js';
+import { demoSignInFor } from './demo-sign-in.js';
 import { listen } from './server.js';
 
 const PRUNE_EVERY_MS = 5 * 60 * 1000;
@@ -34,6 +35,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, metrics?
       http: config.http,
       documents: config.documents,
       metrics,
+      demo: demoSignInFor(config),
     },
     config.port,
   );
