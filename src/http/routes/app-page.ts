@@ -56,6 +56,8 @@ export function appPageRoutes(deps: { http: Pick<HttpSettings, 'appRealtime'>; d
   const assets: Record<string, Asset> = {
     '/app': asset('index.html', 'text/html; charset=utf-8'),
     '/app/app.js': asset('app.js', 'text/javascript; charset=utf-8'),
+    '/app/dom.js': asset('dom.js', 'text/javascript; charset=utf-8'),
+    '/app/views.js': asset('views.js', 'text/javascript; charset=utf-8'),
     '/app/format.js': asset('format.js', 'text/javascript; charset=utf-8'),
     '/app/app.css': asset('app.css', 'text/css; charset=utf-8'),
     // The client's own browser build, served from node_modules: the page runs the same
