@@ -1,6 +1,16 @@
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
-import { countOf, displayUnit, displayUnitsIn, recordCount, severityLabel } from '../../../src/http/app-page/format.js';
+
+/** format.js is the page's own browser module (plain JavaScript, copied as is into dist/): its shape, as the page uses it. */
+interface Format {
+  displayUnit(ucum: string | null | undefined): string;
+  displayUnitsIn(text: string | null | undefined): string;
+  countOf(n: number, singular: string, plural?: string): string;
+  recordCount(table: string, n: number): string;
+  severityLabel(severity: string): string;
+}
+const FORMAT_JS = new URL('../../../src/http/app-page/format.js', import.meta.url).href;
+const { countOf, displayUnit, displayUnitsIn, recordCount, severityLabel }: Format = await import(FORMAT_JS);
 
 const test = suite('what the /app page shows instead of machine forms');
 
