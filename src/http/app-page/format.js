@@ -39,11 +39,15 @@ export function displayUnit(ucum) {
 }
 
 /** A unit-like word inside a sentence (the alert summaries carry units as extracted). */
-const UNIT_TOKEN = /(?<=^|[\s(])(?:[A-Za-z%[\]0-9*^]*(?:\{[^}\s]*\}|\/|10\*)[A-Za-z0-9%[\]{}_.*^/]*|u(?:g|mol|L)(?:\/[A-Za-z0-9[\]{}_.]+)?)(?=$|[\s),;])/g;
+const UNIT_TOKEN = /(?<=^|[\s(])(?:[A-Za-z%[\]0-9*^]*(?:\{[^}\s]*\}|\/|10\*|\[[^\]\s]+\])[A-Za-z0-9%[\]{}_.*^/]*|u(?:g|mol|L)(?:\/[A-Za-z0-9[\]{}_.]+)?\.?)(?=$|[\s),;])/g;
 
 /** The same sentence with its units as people write them: "eGFR 58 mL/min/{1.73_m2} is low" → "eGFR 58 mL/min/1.73 m² is low". */
 export function displayUnitsIn(text) {
-  return String(text ?? '').replace(UNIT_TOKEN, (token) => displayUnit(token));
+  // A full stop after a unit ends the sentence; it is not UCUM's multiplication dot.
+  return String(text ?? '').replace(UNIT_TOKEN, (token) => {
+    const stop = /\.+$/.exec(token)?.[0] ?? '';
+    return displayUnit(token.slice(0, token.length - stop.length)) + stop;
+  });
 }
 
 /** "1 document", "2 documents", "0 documents"; irregular plurals given. */

@@ -88,6 +88,6 @@ export function renderJourney(journey) {
   $('timeline').replaceChildren(...journey.timeline.entries.map((e) => el('li', { 'data-kind': e.kind },
     el('time', {}, day(e.occurred_at)),
     el('span', { class: 'name' }, displayUnitsIn(e.title)),
-    el('small', {}, e.kind))));
+    el('small', {}, e.kind.replace(/_/g, ' ')))));
   if (journey.timeline.entries.length === 0) $('timeline').append(emptyItem('Nothing yet: uploads and records appear here by date.'));
 }

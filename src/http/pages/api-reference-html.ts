@@ -69,12 +69,16 @@ function operationHtml(method: string, path: string, op: Operation): string {
   for (const [type, { schema }] of Object.entries(op.requestBody?.content ?? {})) {
     parts.push(`<h4>Body <span class="muted">${escapeHtml(type)}</span></h4>`, fieldTable(propertiesOf(schema)));
   }
-  const responses = Object.entries(op.responses).map(([status, r]) => {
+  // The problems every route may answer are one line; those a route describes itself get a row.
+  const entries = Object.entries(op.responses);
+  const generic = entries.filter(([status, r]) => Number(status) >= 400 && r.description === 'problem').map(([status]) => status);
+  const responses = entries.filter(([status]) => !generic.includes(status)).map(([status, r]) => {
     const type = Object.keys(r.content ?? {})[0];
-    const link = Number(status) >= 400 ? ' <a href="/problems">(problem)</a>' : '';
-    return `<tr><td>${escapeHtml(status)}</td><td>${inlineCode(r.description)}${link}</td><td class="muted">${escapeHtml(type ?? '')}</td></tr>`;
+    return `<tr><td>${escapeHtml(status)}</td><td>${inlineCode(r.description)}</td><td class="muted">${escapeHtml(type ?? '')}</td></tr>`;
   });
-  parts.push('<h4>Responses</h4>', '<table><tbody>', ...responses, '</tbody></table>', '</section>');
+  parts.push('<h4>Responses</h4>', '<table><tbody>', ...responses, '</tbody></table>');
+  if (generic.length) parts.push(`<p class="muted">Also ${escapeHtml(generic.join(', '))} as <a href="/problems">problem+json</a>.</p>`);
+  parts.push('</section>');
   return parts.join('\n');
 }
 

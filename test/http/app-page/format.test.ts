@@ -43,6 +43,11 @@ test('units inside a sentence, and nothing else in it', () => {
     'eGFR 58 mL/min/1.73 m² is low (reference ≥ 60 mL/min/1.73 m²)');
   assert.is(displayUnitsIn('Ferritin 368 ug/L is high (reference 30–300 ug/L)'), 'Ferritin 368 µg/L is high (reference 30–300 µg/L)');
   assert.is(displayUnitsIn('Platelets 90 10*9/L is low'), 'Platelets 90 ×10⁹/L is low');
+  assert.is(displayUnitsIn('above its reference range of 45–90 umol/L. A single result'), 'above its reference range of 45–90 µmol/L. A single result');
+  assert.is(displayUnitsIn('reference range of ≥ 60 mL/min/{1.73_m2}. A single'), 'reference range of ≥ 60 mL/min/1.73 m². A single');
+  assert.is(displayUnitsIn('range of 30–300 ug. Then'), 'range of 30–300 µg. Then');
+  assert.is(displayUnitsIn('Systolic blood pressure 148 mm[Hg] is high (reference 90–140 mm[Hg])'), 'Systolic blood pressure 148 mmHg is high (reference 90–140 mmHg)');
+  assert.is(displayUnitsIn('Vitamin D 20 [IU]/L.'), 'Vitamin D 20 IU/L.');
   assert.is(displayUnitsIn('Warfarin with an NSAID: bleeding risk, m2 and/or 3/4 tablets'), 'Warfarin with an NSAID: bleeding risk, m2 and/or 3/4 tablets');
 });
 
