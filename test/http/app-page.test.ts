@@ -179,6 +179,8 @@ browserTest('upload the sample: status, journey and the alert appear live, witho
       'eGFR 58 mL/min/1.73 m² is low (reference ≥ 60 mL/min/1.73 m²)',
     ]);
     assert.is(await ctx.page.textContent('#alerts-count'), '4 alerts');
+    // The details too: no UCUM annotation, power or micro prefix left in machine form.
+    assert.not.match(await ctx.page.textContent('#alerts') ?? '', /\{|10\*|umol|\bug\//);
     const severities = await ctx.page.evaluate(`[...document.querySelectorAll('#alerts li[data-severity]')].map((n) => [
       n.getAttribute('data-severity'), n.querySelector('.severity').textContent, getComputedStyle(n.querySelector('.severity')).backgroundColor,
     ])`) as [string, string, string][];
