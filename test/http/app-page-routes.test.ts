@@ -79,6 +79,9 @@ test('locally the page mints a demo token the api accepts; in production the rou
   assert.is(minted.body.user_id, DEMO_USER);
   const verified = await (await createTokenVerifier(config.auth)).verify(minted.body.access_token);
   assert.is(verified.userId, DEMO_USER);
+  const fromElsewhere = await local.post('/app/demo-token').set('Sec-Fetch-Site', 'cross-site');
+  assert.equal([fromElsewhere.status, fromElsewhere.body.code, fromElsewhere.body.access_token], [403, 'forbidden', undefined]);
+  assert.is((await local.post('/app/demo-token').set('Sec-Fetch-Site', 'same-origin')).status, 200);
 
   const production = await localConfig({}, 'production');
   const { deps: productionDeps } = await testAppDeps(db.pool, { auth: production.auth });

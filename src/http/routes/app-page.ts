@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import Router from '@koa/router';
 import type { HttpSettings } from '../../config.js';
 import type { DemoSignIn } from '../demo-sign-in.js';
+import { HttpProblem } from '../problem.js';
 import { SUMMARY_STYLE } from '../reports/summary-html.js';
 
 const ASSETS = new URL('../app-page/', import.meta.url);
@@ -84,6 +85,10 @@ export function appPageRoutes(deps: { http: Pick<HttpSettings, 'appRealtime'>; d
   if (demo) {
     router.post('/app/demo-token', async (ctx) => {
       ctx.state.route = '/app/demo-token';
+      // Another site's page cannot read the answer (no CORS), and browsers say where a
+      // request comes from: a token is minted for this page only.
+      const site = ctx.get('sec-fetch-site');
+      if (site && site !== 'same-origin') throw new HttpProblem(403, 'forbidden', 'the demo sign-in is for the /app page of this server only');
       ctx.body = { access_token: await demo.mint(), user_id: demo.userId };
     });
   }
