@@ -16,9 +16,7 @@ import { createMetrics } from './http/metrics.js';
 import { startApi } from './http/start-api.js';
 import { startRealtime } from './realtime/start-realtime.js';
 
-/** The demo owner Alex and her own profile (supabase/seed.sql). */
-const DEMO_USER = '00000000-0000-4000-8000-000000000001';
-const DEMO_PROFILE = '10000000-0000-4000-8000-000000000001';
+import { DEMO_PROFILE, DEMO_USER } from './db/demo-data.js';
 import { registeredConsumers } from './consumers/index.js';
 import { periodicSweeps, sweepsRunIn } from './sweeps/index.js';
 import { Worker } from './events/worker.js';

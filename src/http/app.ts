@@ -21,11 +21,15 @@ import { cacheVerifiedTokens } from '../auth/token-cache.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { createMetrics, type HttpMetrics } from './metrics.js';
 import { AuditWriter } from './audit.js';
+import type { DemoSignIn } from './demo-sign-in.js';
 import { buildOpenApi } from './openapi.js';
 import { errorMiddleware } from './problem.js';
 import { RateLimiter } from './rate-limit.js';
 import { mountRoutes } from './route.js';
 import { appPageRoutes } from './routes/app-page.js';
+import { problemPageRoutes } from './routes/problem-pages.js';
+import { apiReferenceRoutes } from './routes/api-reference.js';
+import { landingPageRoutes } from './routes/landing-page.js';
 import { healthRoutes } from './routes/health.js';
 import { readyRoutes } from './routes/ready.js';
 import { securityHeaders } from './security-headers.js';
@@ -45,6 +49,8 @@ export interface AppDeps {
   callerPool?: CallerPool;
   /** The journey answers kept between requests (default: one of http.journeyCacheBytes). */
   journeyCache?: JourneyCache;
+  /** "Sign in as the demo user" on /app: only the local all-in-one has one (demo-sign-in.ts). */
+  demo?: DemoSignIn;
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -110,7 +116,7 @@ export function createApp(deps: AppDeps): Koa {
     verifier: cacheVerifiedTokens(deps.verifier),
     limits: { perUser: deps.http.rateLimitPerUser, perIp: deps.http.rateLimitPerIp, uploadsPerUser: deps.http.uploadRateLimitPerUser },
   });
-  for (const extra of [healthRoutes(deps), readyRoutes(deps), appPageRoutes(deps)]) app.use(extra.routes()).use(extra.allowedMethods());
+  for (const extra of [healthRoutes(deps), readyRoutes(deps), appPageRoutes(deps), problemPageRoutes(), landingPageRoutes(), apiReferenceRoutes(openapi)]) app.use(extra.routes()).use(extra.allowedMethods());
   app.use(router.routes()).use(router.allowedMethods());
   return app;
 }
