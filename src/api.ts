@@ -7,7 +7,9 @@ import { createLogger } from './log.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { startApi } from './http/start-api.js';
 import { installShutdown } from './shutdown.js';
+import { parseCommandLine } from './cli/command-line.js';
 
+parseCommandLine({ name: 'api', usage: 'usage: npm run api\n\nThe api alone, on HOST:PORT, until SIGTERM or Ctrl-C (migrations are `npm run migrate`).' });
 const config = loadConfigOrExit({ process: 'api' });
 const log = createLogger(config.logLevel, 'guardian-api');
 const onShutdown = installShutdown(log);

@@ -13,7 +13,9 @@ import { pruneSweep, rescueSweep } from './events/queue/maintenance.js';
 import { pruneRateLimits } from './http/rate-limit.js';
 import { compactJourneyWrites } from './consumers/journey/journey-writes.js';
 import { createLogger } from './log.js';
+import { parseCommandLine } from './cli/command-line.js';
 
+parseCommandLine({ name: 'cron', usage: 'usage: npm run cron\n\nOne pass of every database sweep (leases, old jobs, daily rules, stranded uploads, rate limits, journey versions), then exit.' });
 const config = loadConfigOrExit({ process: 'cron' });
 const log = createLogger(config.logLevel, 'guardian-cron');
 const server = await resolveDatabase(config, log);

@@ -22,7 +22,12 @@ const DEMO_PROFILE = '10000000-0000-4000-8000-000000000001';
 import { periodicSweeps, registeredConsumers } from './consumers/index.js';
 import { Worker } from './events/worker.js';
 import { installShutdown } from './shutdown.js';
+import { parseCommandLine } from './cli/command-line.js';
 
+parseCommandLine({
+  name: 'start',
+  usage: 'usage: npm start\n\nThe whole system in one process: database (embedded unless DATABASE_URL is set), migrations, demo data, worker, api and realtime, until Ctrl-C.',
+});
 // The local all-in-one: development unless GUARDIAN_ENV says otherwise (README, "Configuration").
 const config = loadConfigOrExit({ process: 'all-in-one', defaultEnvironment: 'development' });
 const log = createLogger(config.logLevel);
