@@ -13,6 +13,7 @@ import { loadSeed } from './db/seed.js';
 import { createJobMetrics } from './events/job-metrics.js';
 import { mintToken } from './auth/tokens.js';
 import { createMetrics } from './http/metrics.js';
+import { PortInUseError } from './http/server.js';
 import { startApi } from './http/start-api.js';
 import { startRealtime } from './realtime/start-realtime.js';
 
@@ -65,7 +66,9 @@ const worker = new Worker({ pool, database: server.target, consumers: await regi
 await worker.start();
 onShutdown('worker', () => worker.stop());
 
-const api = await startApi(config, pool, log, metrics);
+const api = await startApi(config, pool, log, metrics).catch((error: unknown) =>
+  error instanceof PortInUseError ? onShutdown.fail(`guardian: ${error.message} npm start`) : Promise.reject(error),
+);
 onShutdown('api', () => api.close());
 // Registered after the api so it closes first: open sockets would hold the server open.
 const realtime = await startRealtime({ config, databaseUrl: server.target, pool, server: api.server, log });

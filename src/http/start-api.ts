@@ -36,6 +36,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, metrics?
       metrics,
     },
     config.port,
+    config.host,
   );
   const timer = setInterval(() => {
     pruneRateLimits(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'pruning rate limits failed'));
