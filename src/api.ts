@@ -13,7 +13,7 @@ import { parseCommandLine } from './cli/command-line.js';
 
 parseCommandLine({ name: 'api', usage: 'usage: npm run api\n\nThe api alone, on HOST:PORT, until SIGTERM or Ctrl-C (migrations are `npm run migrate`).' });
 const config = loadConfigOrExit({ process: 'api' });
-const log = createLogger(config.logLevel, 'guardian-api');
+const log = createLogger(config.logLevel, 'guardian-api', { onRender: config.onRender });
 const onShutdown = installShutdown(log);
 
 const server = await resolveDatabase(config, log);

@@ -17,7 +17,7 @@ import { parseCommandLine } from './cli/command-line.js';
 
 parseCommandLine({ name: 'cron', usage: 'usage: npm run cron\n\nOne pass of every database sweep (leases, old jobs, daily rules, stranded uploads, rate limits, journey versions), then exit.' });
 const config = loadConfigOrExit({ process: 'cron' });
-const log = createLogger(config.logLevel, 'guardian-cron');
+const log = createLogger(config.logLevel, 'guardian-cron', { onRender: config.onRender });
 const server = await resolveDatabase(config, log);
 const pool = createPool(server.target, 2, log);
 // The sweeps log their own outcome and never throw; a failed one fails the run, so
