@@ -2,12 +2,19 @@
  * Graceful shutdown: on SIGINT (Ctrl-C), SIGTERM (Render) or SIGHUP (the terminal was
  * closed) run the registered steps in reverse order of registration (stop taking
  * requests, then close the pool, then stop the embedded Postgres), each bounded, then
- * exit. Render sends SIGTERM and waits 30 s. A second signal exits at once: the exit
- * hook of the embedded Postgres still asks it to stop.
+ * exit. Render sends SIGTERM and waits 30 s. A second signal, a second or more after the
+ * first, exits at once (the exit hook of the embedded Postgres still asks it to stop).
  */
 import type { Logger } from './log.js';
 
 type Step = { name: string; run: () => Promise<unknown> };
+
+/**
+ * One Ctrl-C reaches every process of the terminal's foreground group, and the launchers
+ * (npm, tsx) relay it as well: the same keypress arrives two or three times within
+ * milliseconds. Only a signal after this long is a second request.
+ */
+const SAME_SIGNAL_MS = 1000;
 
 export interface Shutdown {
   /** Registers a step; the last registered runs first. */
@@ -22,13 +29,14 @@ export interface Shutdown {
 
 export function installShutdown(log: Logger, graceMs = 25_000): Shutdown {
   const steps: Step[] = [];
-  let shuttingDown = false;
+  let startedAt: number | undefined;
   const shutdown = async (reason: string, failure?: string) => {
-    if (shuttingDown) {
+    if (startedAt !== undefined) {
+      if (Date.now() - startedAt < SAME_SIGNAL_MS) return;
       log.warn({ signal: reason }, 'second signal: exiting without waiting');
       process.exit(1);
     }
-    shuttingDown = true;
+    startedAt = Date.now();
     log.info(failure ? { reason } : { signal: reason }, 'shutting down');
     const timer = setTimeout(() => {
       log.error({ grace_ms: graceMs }, 'shutdown took too long; exiting');
