@@ -89,6 +89,22 @@ test('a cluster whose owner was killed outright is adopted by the next start, wh
   assert.not.ok(processAlive(pid), 'the adopter stopped it');
 });
 
+test('a cluster whose owner is alive (npm start beside npm run jobs) is shared, and left running when the sharer stops', async ({ dir }) => {
+  const owner = starter(dir, 'wait');
+  const pid = await owner.pid();
+  try {
+    const shared = await startEmbeddedPostgres({ dir, port: 0, log });
+    assert.is(shared.pid, pid);
+    assert.ok(await answers(shared.url));
+    await shared.stop();
+    assert.ok(processAlive(pid), "the sharer leaves it to its owner");
+  } finally {
+    owner.child.kill('SIGKILL');
+    await new Promise((resolve) => owner.child.once('exit', resolve));
+  }
+  // Its owner killed outright, the server is still up: the next test's start adopts it.
+});
+
 test('npm run db:stop: leaves an owned cluster to its owner unless --force, stops it, then says it is not running', async (ctx) => {
   ctx.db = await startEmbeddedPostgres({ dir: ctx.dir, port: 0, log });
   const pid = ctx.db.pid;
