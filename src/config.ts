@@ -380,6 +380,13 @@ function httpSettings(env: Env, onRender: boolean): HttpSettings {
   };
 }
 
+/** HOST: an address or a host name (as `listen` takes it); else 0.0.0.0 on Render, which routes to it, and this machine only elsewhere. */
+function listenHost(env: Env, onRender: boolean): string {
+  const host = text(env, 'HOST');
+  if (host !== undefined && !/^[A-Za-z0-9.:-]+$/.test(host)) throw new ConfigError('HOST', `expected an address such as 127.0.0.1 or 0.0.0.0, got "${host}"`);
+  return host ?? (onRender ? '0.0.0.0' : '127.0.0.1');
+}
+
 function logLevel(env: Env, name: string): LogLevel {
   const raw = text(env, name)?.toLowerCase() ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
@@ -450,7 +457,7 @@ function readConfig(env: Env, options: LoadOptions): Config {
       : path.join(projectRoot, '.data', 'postgres'),
     embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 0, 0, 65535),
     port: integer(env, 'PORT', 3000, 0, 65535),
-    host: text(env, 'HOST') ?? (onRender ? '0.0.0.0' : '127.0.0.1'),
+    host: listenHost(env, onRender),
     logLevel: logLevel(env, 'LOG_LEVEL'),
     seedDemoData: boolean(env, 'SEED_DEMO_DATA', true),
     projectRoot,

@@ -65,6 +65,7 @@ test('HOST: 127.0.0.1 locally, 0.0.0.0 on Render, or what HOST says', () => {
   assert.is(loadConfig({}).host, '127.0.0.1');
   assert.is(loadConfig({ RENDER: 'true', DATABASE_URL: 'postgres://u:p@db.example.com:5432/postgres' }).host, '0.0.0.0');
   assert.is(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0');
+  assert.throws(() => loadConfig({ HOST: 'http://example.com' }), /HOST: expected an address/);
 });
 
 test.run();
