@@ -44,7 +44,8 @@ export function parseCommandLine<const O extends Options>(spec: {
   try {
     parsed = parseArgs({ args, options: (spec.options ?? {}) as O, strict: true, allowPositionals: true });
   } catch (error) {
-    return usageError(spec, (error as Error).message);
+    // Its first sentence: parseArgs goes on about positionals after `--`, which none of ours take.
+    return usageError(spec, (error as Error).message.split('. ')[0]!);
   }
   const max = spec.maxPositionals ?? 0;
   if (parsed.positionals.length > max) {

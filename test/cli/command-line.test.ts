@@ -55,7 +55,7 @@ test('an unknown option is one clear line, the usage, and exit code 2', async ()
   for (const [name, file] of Object.entries(COMMANDS)) {
     const bad = await command(file, '--bogus');
     assert.is(bad.code, 2, `${name} --bogus exits 2`);
-    assert.match(bad.stderr, new RegExp(`^${name}: Unknown option '--bogus'`), `${name} names the option`);
+    assert.match(bad.stderr, new RegExp(`^${name}: Unknown option '--bogus'\n`), `${name} names the option, in one line`);
     assert.match(bad.stderr, /\nusage: npm (start|run)/, `${name} shows its usage`);
     assert.is(bad.stdout, '');
   }
