@@ -108,7 +108,6 @@ function guardianWorker(types: string[], onJob: () => void, overrides: Partial<J
     consumers: types.map((type) => defineConsumer({ type, concurrency: 24, handle: async () => void onJob() })),
     settings: { ...settings, ...overrides },
     log,
-    maintenance: false,
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:realtime`: the realtime stack (gateway + change feed, src/realtime/)
  * on real Postgres (DATABASE_URL or the embedded one, in a throwaway database),
- * through a real port (issue 7, "Speed").
+ * through a real port.
  *
  *   500 subscribed sockets across 100 users (5 each, every user owning one profile):
  *   3 of a user's sockets subscribe to journey_summaries with `profile_id=eq.<theirs>`,

@@ -21,7 +21,8 @@ import { startRealtime } from './realtime/start-realtime.js';
 /** The demo owner Alex and her own profile (supabase/seed.sql). */
 const DEMO_USER = '00000000-0000-4000-8000-000000000001';
 const DEMO_PROFILE = '10000000-0000-4000-8000-000000000001';
-import { periodicSweeps, registeredConsumers } from './consumers/index.js';
+import { registeredConsumers } from './consumers/index.js';
+import { periodicSweeps, sweepsRunIn } from './sweeps/index.js';
 import { Worker } from './events/worker.js';
 import { installShutdown } from './shutdown.js';
 import { parseCommandLine } from './cli/command-line.js';
@@ -60,7 +61,7 @@ try {
 // One metrics registry for the api and the worker sharing this process.
 const metrics = createMetrics({ pool, bearerToken: config.http.metricsToken });
 const worker = new Worker({ pool, database: server.target, consumers: await registeredConsumers({ config, pool }),
-  periodic: periodicSweeps({ pool, log }),
+  sweeps: sweepsRunIn('worker', periodicSweeps({ pool, jobs: config.jobs })),
   onJobSettled: createJobMetrics(metrics.registry).onJobSettled,
   settings: config.jobs,
   log,

@@ -4,7 +4,8 @@
  */
 import { Registry } from 'prom-client';
 import { loadConfigOrExit } from './config.js';
-import { periodicSweeps, registeredConsumers } from './consumers/index.js';
+import { registeredConsumers } from './consumers/index.js';
+import { periodicSweeps, sweepsRunIn } from './sweeps/index.js';
 import { createPool, resolveDatabase } from './db/pool.js';
 import { createJobMetrics } from './events/job-metrics.js';
 import { publishJobMetrics } from './events/job-metrics-publisher.js';
@@ -27,7 +28,7 @@ onShutdown('database pool', () => pool.end());
 // database and served by the api's /metrics (src/events/job-metrics-publisher.ts).
 const registry = new Registry();
 const worker = new Worker({ pool, database: server.target, consumers: await registeredConsumers({ config, pool }),
-  periodic: periodicSweeps({ pool, log }),
+  sweeps: sweepsRunIn('worker', periodicSweeps({ pool, jobs: config.jobs })),
   settings: config.jobs,
   log,
   onJobSettled: createJobMetrics(registry).onJobSettled,

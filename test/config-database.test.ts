@@ -1,5 +1,5 @@
 /**
- * The database connection settings (issue 13, items 5 and 6): DATABASE_POOL_MODE
+ * The database connection settings: DATABASE_POOL_MODE
  * (detected from Supavisor's ports), DATABASE_LISTEN_URL (required for a transaction
  * pooler) and DATABASE_CA, validated at start with the variable's name.
  */

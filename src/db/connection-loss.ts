@@ -5,7 +5,7 @@
  * node-postgres reports a lost connection as an 'error' event on its client. pg-pool
  * listens for it only while a client is idle; a client checked out (a request's
  * transaction, a job's work) has no listener, and Node turns an unhandled 'error' event
- * into an uncaught exception: the whole process died (issue 12). Every client a pool
+ * into an uncaught exception: the whole process would die. Every client a pool
  * opens gets a listener of its own here. The query in flight still rejects with the
  * error, which is how the caller learns of it (503 to a request, a retry to a job), and
  * the pool discards the dead client when it is released.

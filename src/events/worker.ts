@@ -36,7 +36,7 @@ import { completeJobs } from './queue/complete.js';
 import { failJobs, type FailedAttempt } from './queue/fail.js';
 import { PermanentJobError, type Job } from './queue/job.js';
 import { releaseJobs } from './queue/lease.js';
-import { pruneSweep, rescueSweep } from './queue/maintenance.js';
+import { startSweeps, type PeriodicSweep } from '../sweeps/sweep.js';
 import { retryWhileDatabaseUnavailable } from './transient-retry.js';
 
 export interface WorkerOptions {
@@ -53,10 +53,8 @@ export interface WorkerOptions {
   settings: JobSettings;
   log: Logger;
   workerId?: string;
-  /** Rescue expired leases and prune old jobs on timers (default true). */
-  maintenance?: boolean;
-  /** Pipelines' own periodic sweeps (e.g. the daily rules sweep); each must not throw. */
-  periodic?: { everyMs: number; run: () => Promise<unknown> }[];
+  /** The sweeps this worker runs on timers (the worker's share of src/sweeps), stopped with it. */
+  sweeps?: readonly PeriodicSweep[];
   /** Called once a job's outcome is written (e.g. createJobMetrics(registry).onJobSettled); seconds = handler run time. */
   onJobSettled?: (type: string, outcome: 'completed' | 'failed' | 'retried', seconds: number) => void;
 }
@@ -83,8 +81,6 @@ interface Lane {
   keyTails: Map<string, Promise<void>>;
 }
 
-const PRUNE_EVERY_MS = 10 * 60 * 1000;
-
 export class Worker {
   readonly id: string;
   private readonly lanes = new Map<string, Lane>();
@@ -93,6 +89,7 @@ export class Worker {
   private readonly runs = new Set<Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private listener: Listener | undefined;
+  private sweeps: { stop(): Promise<void> } | undefined;
   private fetching: Promise<void> | undefined;
   private stopping = false;
   private started = false;
@@ -158,15 +155,7 @@ export class Worker {
     }
     this.every(settings.pollIntervalMs, () => this.wake());
     this.every(Math.max(250, Math.floor(settings.leaseMs / 3)), () => renewLeases(this.queue, this.id, this.lanes.values(), settings.leaseMs, log));
-    if (this.options.maintenance !== false) {
-      this.every(Math.max(500, Math.floor(settings.leaseMs / 2)), () => this.rescue());
-      this.every(PRUNE_EVERY_MS, () => this.prune());
-      await this.rescue();
-    }
-    for (const task of this.options.periodic ?? []) {
-      this.every(task.everyMs, task.run);
-      void task.run();
-    }
+    this.sweeps = startSweeps(this.options.sweeps ?? [], log, (outcome) => outcome.wake && this.wake());
     log.info({ worker_id: this.id, types: this.types }, 'worker started');
     this.wake();
   }
@@ -182,6 +171,7 @@ export class Worker {
     const { log } = this.options;
     const pool = this.queue;
     for (const timer of this.timers) clearInterval(timer);
+    const sweepsStopped = this.sweeps?.stop();
     await this.listener?.close().catch(() => undefined);
     await this.fetching;
     let graceTimer: NodeJS.Timeout | undefined;
@@ -205,6 +195,7 @@ export class Worker {
       return 0;
     });
     await clearIdle(pool, this.id).catch(() => undefined);
+    await sweepsStopped;
     for (const lane of this.lanes.values()) {
       lane.jobs$.complete();
       lane.subscription?.unsubscribe();
@@ -383,14 +374,6 @@ export class Worker {
   private wakeAt(at: Date, type: string): void {
     const timer = setTimeout(() => this.wake([type]), Math.max(0, at.getTime() - Date.now()) + 5);
     timer.unref();
-  }
-
-  private async rescue(): Promise<void> {
-    if (((await rescueSweep(this.queue, this.options.log)) ?? 0) > 0) this.wake();
-  }
-
-  private async prune(): Promise<void> {
-    await pruneSweep(this.queue, this.options.settings, this.options.log);
   }
 
   private every(ms: number, task: () => unknown): void {

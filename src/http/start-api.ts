@@ -1,7 +1,6 @@
 /**
  * The api as `npm run api` and `npm start` run it: dependencies from the config,
- * listening on PORT, pruning the rate-limit windows every five minutes, and sweeping
- * the temporary upload files a crashed api left behind (at start, then with the prune).
+ * listening on PORT, with the api's share of the periodic sweeps (src/sweeps) on timers.
  */
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -10,20 +9,13 @@ import type { Logger } from '../log.js';
 import { createStorage } from '../providers/index.js';
 import { createTokenVerifier } from '../auth/tokens.js';
 import type { HttpMetrics } from './metrics.js';
-import { pruneRateLimits } from './rate-limit.js';
-import { compactJourneyWrites } from '../consumers/journey/journey-writes.js';
+import { periodicSweeps, sweepsRunIn } from '../sweeps/index.js';
+import { startSweeps } from '../sweeps/sweep.js';
 import { listen } from './server.js';
-
-const PRUNE_EVERY_MS = 5 * 60 * 1000;
 
 export async function startApi(config: Config, pool: Pool, log: Logger, metrics?: HttpMetrics) {
   const storage = createStorage(config);
-  const sweep = () =>
-    storage.sweepTemporaryFiles?.().then(
-      (removed) => removed > 0 && log.info({ removed }, 'removed temporary upload files left by an interrupted upload'),
-      (error: Error) => log.warn({ err: { message: error.message } }, 'sweeping temporary upload files failed'),
-    );
-  await sweep();
+  const sweeps = sweepsRunIn('api', periodicSweeps({ pool, jobs: config.jobs, storage }));
   const api = await listen(
     {
       pool,
@@ -38,17 +30,12 @@ export async function startApi(config: Config, pool: Pool, log: Logger, metrics?
     config.port,
     config.host,
   );
-  const timer = setInterval(() => {
-    pruneRateLimits(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'pruning rate limits failed'));
-    compactJourneyWrites(pool).catch((error: Error) => log.warn({ err: { message: error.message } }, 'compacting journey versions failed'));
-    void sweep();
-  }, PRUNE_EVERY_MS);
-  timer.unref();
+  const timers = startSweeps(sweeps, log);
   return {
     port: api.port,
     server: api.server,
     async close() {
-      clearInterval(timer);
+      await timers.stop();
       await api.close();
     },
   };

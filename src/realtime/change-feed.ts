@@ -1,6 +1,6 @@
 /**
  * The change feed: Postgres changes on the published tables → per-subscriber,
- * RLS-checked `postgres_changes` deliveries (issue 7, "Changes" and "Scale").
+ * RLS-checked `postgres_changes` deliveries.
  *
  * The triggers of migrations 1400, 1500 and 2200 NOTIFY `guardian_realtime`, only while
  * a gateway heartbeats `private.realtime_gateways` (a NOTIFY in a writing transaction

@@ -44,7 +44,7 @@ const FILTER = /^[A-Za-z_][A-Za-z0-9_]*=(eq|neq|lt|lte|gt|gte)\..+$|^[A-Za-z_][A
  * connection" limit on every plan (100, supabase.com/docs/guides/realtime/limits).
  * A client written for Supabase never needs more, and each channel costs the gateway a
  * registry entry, timers and a claims group in every change's fan-out: unbounded, one
- * socket could join thousands (3,000 were accepted, issue 12) and slow every change.
+ * socket could join thousands and slow every change.
  */
 export const MAX_CHANNELS_PER_SOCKET = 100;
 const TOO_MANY_CHANNELS = `too many channels: at most ${MAX_CHANNELS_PER_SOCKET} per connection`;

@@ -1,5 +1,5 @@
 /**
- * Which deleted rows a subscriber could read (issue 12, defect 4).
+ * Which deleted rows a subscriber could read.
  *
  * An INSERT or UPDATE is delivered after reading the row from its table as the
  * subscriber, so RLS decides. A deleted row cannot be read any more, and Supabase

@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 8: `npm run doctor` against the local stack, with good settings and with
+ * `npm run doctor` against the local stack, with good settings and with
  * each thing a deployment gets wrong.
  */
 import * as assert from 'uvu/assert';

@@ -62,12 +62,17 @@ test('npm run cron rescues expired leases and prunes, then exits 0; an unreachab
   await claimJobs(db.pool, { type: 'evaluate_rules', limit: 1, workerId: 'dead', leaseMs: 60_000 });
   await db.pool.query(`update public.job_queue set locked_until = now() - interval '1 second'`);
   const cron = (url: string) =>
-    run(process.execPath, ['--import', 'tsx', path.join(config.projectRoot, 'src', 'cron.ts')], { cwd: config.projectRoot, env: { ...process.env, DATABASE_URL: url } }).then(
-      () => 0,
-      (e: { code: number }) => e.code,
+    run(process.execPath, ['--import', 'tsx', path.join(config.projectRoot, 'src', 'cron.ts')], { cwd: config.projectRoot, env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'info' } }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
     );
-  assert.is(await cron(db.url), 0);
+  const ran = await cron(db.url);
+  assert.is(ran.code, 0);
+  // It says what it did: every database sweep by name, with its counts.
+  const summary = ran.stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; sweeps?: Record<string, Record<string, number>> }).find((line) => line.sweeps);
+  assert.equal(Object.keys(summary?.sweeps ?? {}), ['expired_leases', 'old_jobs', 'daily_rules', 'stranded_uploads', 'rate_limit_windows', 'journey_versions']);
+  assert.equal(summary?.sweeps?.expired_leases, { retried: 1, failed: 0 });
   assert.equal((await db.pool.query('select status, retry_count from public.job_queue where id = $1::uuid', [id])).rows[0], { status: 'pending', retry_count: 1 });
-  assert.is(await cron('postgres://nobody@127.0.0.1:1/none'), 1);
+  assert.is((await cron('postgres://nobody@127.0.0.1:1/none')).code, 1);
 });
 test.run();

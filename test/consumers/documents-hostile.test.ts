@@ -6,8 +6,8 @@
  * bomb that nothing should inflate), and the process's peak RSS (VmHWM) must stay
  * under 1 GB.
  *
- * Before the bounds, this set took the worker past 4 GB (the 20000² PDF image alone
- * reached 5.8 GB in the issue). So that a regression fails fast instead of taking
+ * Unbounded, this set takes the worker past 4 GB (the 20000² PDF image alone can
+ * reach 5.8 GB). So that a regression fails fast instead of taking
  * the shared machine's memory, the child is killed once its RSS passes 1.5 GB.
  */
 import * as assert from 'uvu/assert';

@@ -10,7 +10,7 @@ import { createProfile, createUser } from '../helpers/fixtures.js';
 import { databaseSuite, rejection } from '../helpers/suite.js';
 
 /**
- * Issue 12, defect 1, in the database: a signed-in user inserts document rows and Storage
+ * Document paths in the database: a signed-in user inserts document rows and Storage
  * objects directly (supabase-js does), so the row constraint and the bucket policies must
  * hold on their own, whatever the api checks.
  */

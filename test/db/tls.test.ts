@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 5: TLS is on and verifying for any non-local database host, off for a
+ * TLS is on and verifying for any non-local database host, off for a
  * local one, and node-postgres' own sslmode handling never gets a say. Unit tests: the
  * decision, the options node-postgres ends up with, and the shipped Supabase root.
  * (test/db/tls-pgbouncer.test.ts proves the same options against a real TLS listener.)

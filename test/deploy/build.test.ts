@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 3: the production build. `npm test` runs `npm run build` before the
+ * The production build. `npm test` runs `npm run build` before the
  * tests; this checks what it left in dist/ and what production needs installed.
  */
 import { readdir, readFile } from 'node:fs/promises';

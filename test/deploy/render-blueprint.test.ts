@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 1: every service boots with exactly the environment render.yaml gives it.
+ * Every service boots with exactly the environment render.yaml gives it.
  *
  * render.yaml is read as Render reads it (test/helpers/render-blueprint.ts) and each
  * command runs as Render runs it: through `sh -c` from the project root, on the

@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 4: render.yaml as Render users write it. What it declares is checked
+ * Render.yaml as Render users write it. What it declares is checked
  * here; that each service boots with it is render-blueprint.test.ts.
  */
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Issue 12, defect 2, as a fault-injection run: the api and the worker as Render runs
+ * The api and the worker as Render runs
  * them (`npm run api`, `npm run worker`, separate processes), real traffic and a burst of
  * uploads, and every one of their database connections terminated again and again
  * (pg_terminate_backend, as a restart, a failover or a pooler recycling links would end

@@ -1,5 +1,5 @@
 /**
- * Issue 12, defect 2: Postgres restarts (as in a failover, the service ends every
+ * Postgres restarts (as in a failover, the service ends every
  * connection and is back a few seconds later at the same address) under `npm start`'s
  * all-in-one process, whose api, worker and realtime gateway hold every kind of
  * long-lived connection there is: pools, the caller pool, the queue pool, two LISTEN

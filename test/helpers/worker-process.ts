@@ -5,6 +5,7 @@
 import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
 import { Worker } from '../../src/events/worker.js';
+import { periodicSweeps, sweepsRunIn } from '../../src/sweeps/index.js';
 import { createLogger } from '../../src/log.js';
 import { installShutdown } from '../../src/shutdown.js';
 import { recordingConsumer } from './jobs.js';
@@ -22,6 +23,8 @@ const worker = new Worker({
   consumers: [recordingConsumer(pool, { concurrency: 6, workerName: `pid-${process.pid}`, honourAbort: false })],
   settings: config.jobs,
   log,
+  // The production worker's sweeps, so a dead worker's lease is rescued as in production.
+  sweeps: sweepsRunIn('worker', periodicSweeps({ pool, jobs: config.jobs })),
 });
 await worker.start();
 onShutdown('worker', () => worker.stop());

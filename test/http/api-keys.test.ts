@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 7: the project's new API keys. A secret key (sb_secret_…) is the
+ * The project's new API keys. A secret key (sb_secret_…) is the
  * service role on service endpoints, as the legacy service_role JWT is; a publishable
  * key (sb_publishable_…) is anon; keys of another project are refused.
  */

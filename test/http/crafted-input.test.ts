@@ -1,5 +1,5 @@
 /**
- * Issue 12, defect 5: crafted input is the client's error (400 or 401 problem+json), never
+ * Crafted input is the client's error (400 or 401 problem+json), never
  * a 500, and a 500's log line never repeats what the request carried.
  */
 import * as assert from 'uvu/assert';

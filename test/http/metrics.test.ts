@@ -210,7 +210,6 @@ test('the worker hook times completed, retried and failed jobs into the shared r
     consumers: [recordingConsumer(db.pool, { backoffBaseMs: 10 })],
     settings: testSettings({ pollIntervalMs: 50 }),
     log,
-    maintenance: false,
     onJobSettled: jobMetrics.onJobSettled,
   });
   await worker.start();
@@ -245,7 +244,6 @@ test('job metrics a worker in its own process publishes reach /metrics, one seri
     consumers: [recordingConsumer(db.pool)],
     settings: testSettings({ pollIntervalMs: 50 }),
     log,
-    maintenance: false,
     onJobSettled: createJobMetrics(elsewhere).onJobSettled,
   });
   await remote.start();

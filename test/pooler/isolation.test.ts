@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 6: two users' requests interleaved through a transaction pooler, and
+ * Two users' requests interleaved through a transaction pooler, and
  * neither ever sees the other's rows. The real api (createApp, on a port) runs on
  * PgBouncer 1.18 in transaction mode with THREE server connections for its twenty
  * client connections (api pool and caller pool), so the two users' transactions take

@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 6: the api and the worker as Render runs them (`npm run api`, `npm run
+ * The api and the worker as Render runs them (`npm run api`, `npm run
  * worker`, separate processes, configured only by the environment) with DATABASE_URL a
  * transaction pooler (PgBouncer 1.18, pool_mode = transaction, a few server connections)
  * and DATABASE_LISTEN_URL the direct server, as on Render with Supavisor's port 6543.

@@ -1,5 +1,5 @@
 /**
- * Issue 12, defect 4: a DELETE reaches only subscribers who could read the deleted row
+ * A DELETE reaches only subscribers who could read the deleted row
  * (the table's select policies evaluated on the row as it was, as each subscriber), and
  * carries its primary key; nobody else learns that it happened, or its key.
  *

@@ -1,5 +1,5 @@
 /**
- * Issue 7, "Tests", first bullet, end to end: the real api on a real port, the full
+ * End to end: the real api on a real port, the full
  * realtime stack of `npm start` (gateway + Postgres change feed), a real worker
  * (document pipeline, journey, decision support) and the unmodified
  * @supabase/supabase-js client over vsn 2.0.0 and 1.0.0.

@@ -1,12 +1,11 @@
 /**
  * The daily sweep for time-based rules: an immunisation falls due on a birthday, with
- * no data changing. Once per UTC day (whoever runs first: the cron job every 5
- * minutes on Render, or a worker's hourly timer), every live profile with a birth
- * date gets an `evaluate_rules` job, deduplicated against one already pending.
+ * no data changing. Once per UTC day (whoever runs first: the cron job or a worker's
+ * timer, see src/sweeps), every live profile with a birth date gets an
+ * `evaluate_rules` job, deduplicated against one already pending.
  */
 import type { Pool } from '../../db/pool.js';
 import { inTransaction } from '../../db/transaction.js';
-import type { Logger } from '../../log.js';
 import { JOB_TYPES } from '../../events/job-types.js';
 
 export const DAILY_SWEEP = 'cds_daily';
@@ -31,16 +30,4 @@ export async function runDailySweep(pool: Pool, today: Date = new Date()): Promi
     );
     return rowCount ?? 0;
   });
-}
-
-/** The sweep as a timer or the cron job runs it: logs, never throws; false when it failed. */
-export async function dailySweep(pool: Pool, log: Logger): Promise<boolean> {
-  try {
-    const queued = await runDailySweep(pool);
-    if (queued !== null) log.info({ queued }, 'daily decision-support sweep queued profiles');
-    return true;
-  } catch (error) {
-    log.warn({ err: { message: (error as Error).message } }, 'daily decision-support sweep failed');
-    return false;
-  }
 }

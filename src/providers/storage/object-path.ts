@@ -9,7 +9,7 @@
  * safe characters that cannot start with a dot, so no `.` or `..` step, no empty
  * segment, no backslash, no percent-encoding. Comparing only the first segment with the
  * profile was not enough: `<own profile>/../<other profile>/…` passed and resolved into
- * another family's folder (issue 12).
+ * another family's folder.
  */
 import { StorageError } from './storage-error.js';
 
