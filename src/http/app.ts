@@ -53,6 +53,13 @@ export interface AppDeps {
   demo?: DemoSignIn;
 }
 
+/** A successful GET of the /app page's files, or of anything that answers with other than JSON (pages, scripts, styles). */
+function isPageOrAsset(ctx: Koa.Context): boolean {
+  if (ctx.method !== 'GET' || ctx.status >= 400) return false;
+  const route = typeof ctx.state.route === 'string' ? ctx.state.route : '';
+  return route.startsWith('/app') || (ctx.body !== undefined && !ctx.response.is('json'));
+}
+
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   // X-Forwarded-For is believed only as far as configured proxies wrote it (Render: its
@@ -73,11 +80,12 @@ export function createApp(deps: AppDeps): Koa {
     try {
       await next();
     } finally {
-      // The route pattern, not the path: paths carry profile and document ids.
-      deps.log.info(
-        { request_id: ctx.state.requestId, method: ctx.method, route: ctx.state.route ?? 'unmatched', status: ctx.status, ms: Math.round(performance.now() - started) },
-        'request',
-      );
+      // The route pattern, not the path: paths carry profile and document ids. Pages and
+      // their files (HTML, scripts, styles) served fine are debug: a line for each of a
+      // page's assets would bury the api's own lines.
+      const line = { request_id: ctx.state.requestId, method: ctx.method, route: ctx.state.route ?? 'unmatched', status: ctx.status, ms: Math.round(performance.now() - started) };
+      if (isPageOrAsset(ctx)) deps.log.debug(line, 'request');
+      else deps.log.info(line, 'request');
     }
   });
   // Outside the error middleware, so it records the final status of every request.

@@ -30,6 +30,7 @@ export async function startApi(config: Config, pool: Pool, log: Logger, metrics?
       demo: demoSignInFor(config),
     },
     config.port,
+    config.host,
   );
   const timers = startSweeps(sweeps, log);
   return {
