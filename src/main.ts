@@ -94,7 +94,7 @@ if (config.seedDemoData && config.auth.allowDevSecret && !config.auth.jwtSecret 
     // Plain text for a person: a token or a command inside a log line cannot be copied whole.
     process.stdout.write(
       `\nTry it (the demo user Alex; the token lasts 12 hours):\n\n` +
-        `  in a browser:  ${browser}  (paste the token)\n` +
+        `  in a browser:  ${browser}  ("Sign in as the demo user", or paste the token)\n` +
         `  token:         ${demoToken}\n\n` +
         `  upload the sample lab report:\n  ${curl}\n\n`,
     );
