@@ -3,9 +3,17 @@
  * embedded one, in a throwaway database), through a real port.
  *
  *   journey   GET /api/healthcare-journey for a profile with 10,000 records,
- *             50 connections for 20 s (autocannon). Goal: p99 ≤ 50 ms. Run twice: the api
- *             as deployed (repeated reads answered from kept answers after a database
- *             check), then with kept answers off (every read runs the whole statement).
+ *             50 connections for 20 s (autocannon). Goal: p99 ≤ 50 ms. Four variants, taking turns:
+ *             the api as deployed (repeated reads answered from kept answers after a
+ *             database check), with kept answers off (every read runs the whole
+ *             statement), with kept answers the check always finds outdated (the check
+ *             and the statement), and as deployed with the profile's journey versions
+ *             left uncompacted (10,000 counted writes, what compaction folds away).
+ *   layers    each layer of the read path against the same read without it
+ *             (bench/journey-layers.ts): the version check over compacted and
+ *             uncompacted versions; the statement with stored JSON and rendering per
+ *             read; its JSON passed through as text and parsed then serialised again;
+ *             a full rebuild of the profile with the stored JSON rendered and without.
  *   pooled    the same load on the api as deployed, its database reached through
  *             PgBouncer (Debian's 1.18, as Supavisor on Render) in session mode, then in
  *             transaction mode (role and claims per transaction, no prepared statements),
@@ -16,9 +24,12 @@
  *             5 s: what the database side can serve on this machine, to tell whether
  *             the api or the database limits the endpoint.
  *
- * Usage: npm run bench:api [-- <seconds> <connections>]
+ * Usage: npm run bench:api [-- <seconds> <connections> <rounds>]
  * Last line: {"rps", "p50_ms", "p99_ms", "uploads_accepted", "peak_rss_mb", …, "pooled_session_rps",
- * "pooled_session_p99_ms", "pooled_transaction_rps", "pooled_transaction_p99_ms"}. Not part of `npm test`.
+ * "pooled_session_p99_ms", "pooled_transaction_rps", "pooled_transaction_p99_ms", and the layers' figures
+ * side by side: "journey_cache_on_rps"/"journey_cache_off_rps", "check_compacted_per_s"/"check_uncompacted_per_s",
+ * "statement_stored_json_ms"/"statement_rendering_per_read_ms", "statement_text_passthrough_ms"/
+ * "statement_parsed_serialised_ms", "rebuild_rendering_ms"/"rebuild_plain_ms", …}. Not part of `npm test`.
  * Needs `pgbouncer` (apt-get install pgbouncer).
  */
 import autocannon from 'autocannon';
@@ -34,18 +45,25 @@ import { asUser } from '../src/db/as-caller.js';
 import { CallerPool } from '../src/db/caller-pool.js';
 import type { PoolMode } from '../src/db/pool-mode.js';
 import { TIMELINE_DEFAULT_LIMIT } from '../src/http/api/journey.js';
-import { journeyStatement } from '../src/http/api/journey-statement.js';
+import { JourneyCache, type CachedJourney } from '../src/http/api/journey-cache.js';
+import { CHECK_SQL, journeyStatement } from '../src/http/api/journey-statement.js';
+import { compactJourneyWrites } from '../src/consumers/journey/journey-writes.js';
 import { createTokenVerifier, mintToken } from '../src/auth/tokens.js';
 import { listen } from '../src/http/server.js';
 import { createLogger } from '../src/log.js';
 import { LocalStorage } from '../src/providers/storage/local-storage.js';
 import { sampleLabReport, toPdf } from '../test/fixtures/documents.js';
 import { startPgBouncer } from '../test/helpers/pgbouncer.js';
+import {
+  leaveWritesUncompacted, median, medianMilliseconds, parsedInApi, readsPerSecond, rebuildWithAndWithoutRendering, renderingPerRead, serialiseParsed, takingTurns,
+} from './journey-layers.js';
 import { round, table, waitFor } from './stats.js';
 import { throwawayDatabase } from './throwaway-database.js';
 
 const SECONDS = Number(process.argv[2] ?? 20);
 const CONNECTIONS = Number(process.argv[3] ?? 50);
+/** Rounds of each variant compared, taking turns; figures are the median round's. */
+const ROUNDS = Number(process.argv[4] ?? 3);
 const RECORDS = 10_000;
 const UPLOADS = 100;
 
@@ -89,8 +107,16 @@ const deps = {
 // The api as deployed: a repeated read is answered from the kept answer after a check
 // as the user (src/http/api/journey-cache.ts). And the same api without it, where every
 // request runs the whole statement (JOURNEY_CACHE_MB=0).
-const api = await listen(deps, 0);
+const journeyCache = new JourneyCache(deps.http.journeyCacheBytes);
+const api = await listen({ ...deps, journeyCache }, 0);
 const uncachedApi = await listen({ ...deps, http: { ...deps.http, journeyCacheBytes: 0 } }, 0);
+/** Kept answers that the check always finds outdated: what the cache costs a read it cannot answer. */
+class OutdatedAnswers extends JourneyCache {
+  override set(key: string, entry: CachedJourney): void {
+    super.set(key, { ...entry, version: 'outdated' });
+  }
+}
+const outdatedApi = await listen({ ...deps, journeyCache: new OutdatedAnswers(deps.http.journeyCacheBytes) }, 0);
 const token = await mintToken(auth, { userId: user, expiresInSeconds: 3600 });
 const base = `http://127.0.0.1:${api.port}`;
 
@@ -102,8 +128,38 @@ const probe = await fetch(journeyUrl, { headers: { Authorization: `Bearer ${toke
 if (probe.status !== 200) throw new Error(`journey endpoint answered ${probe.status}: ${await probe.text()}`);
 // autocannon in its own worker thread: in the server's event loop it would compete with the api.
 const load = (url: string) => autocannon({ url, connections: CONNECTIONS, duration: SECONDS, workers: 1, headers: { Authorization: `Bearer ${token}` } });
-const result = await load(journeyUrl);
-const non2xx = result.non2xx + result.errors;
+// Compaction's counterpart: the writes a busy profile leaves when nothing folds them
+// (one row per committed write), vacuumed so an index-only scan can read them; folded after.
+const UNCOMPACTED_WRITES = 10_000;
+const uncompactedVersions = {
+  setUp: async () => {
+    await leaveWritesUncompacted(pool, profile, UNCOMPACTED_WRITES);
+    await pool.query('vacuum analyze private.journey_writes');
+  },
+  // Vacuumed again after folding: the dead rows would otherwise slow every version read that follows.
+  tearDown: async () => {
+    await compactJourneyWrites(pool);
+    await pool.query('vacuum analyze private.journey_writes');
+  },
+};
+await compactJourneyWrites(pool);
+// As deployed, kept answers off, and as deployed over uncompacted versions, taking turns.
+const [cachedRuns, uncachedRuns, outdatedRuns, uncompactedRuns] = await takingTurns<autocannon.Result>([
+  { label: 'as deployed', measure: () => load(journeyUrl) },
+  { label: 'kept answers off', measure: () => load(`http://127.0.0.1:${uncachedApi.port}/api/healthcare-journey?profile=${profile}`) },
+  { label: 'kept answers always outdated', measure: () => load(`http://127.0.0.1:${outdatedApi.port}/api/healthcare-journey?profile=${profile}`) },
+  { label: 'versions uncompacted', ...uncompactedVersions, measure: () => load(journeyUrl) },
+], ROUNDS);
+await uncachedApi.close();
+await outdatedApi.close();
+/** The round of median throughput. */
+const medianRun = (runs: autocannon.Result[]) => [...runs].sort((a, b) => a.requests.average - b.requests.average)[Math.floor(runs.length / 2)]!;
+const result = medianRun(cachedRuns!);
+const uncached = medianRun(uncachedRuns!);
+const uncompacted = medianRun(uncompactedRuns!);
+const outdated = medianRun(outdatedRuns!);
+const non2xx = [...cachedRuns!, ...uncachedRuns!, ...outdatedRuns!, ...uncompactedRuns!].reduce((n, r) => n + r.non2xx + r.errors, 0);
+const answers = { kept: journeyCache.hits, stale: journeyCache.stale, built: journeyCache.built };
 
 /**
  * The same load on the same api, its database through PgBouncer in `mode`: the api's
@@ -135,8 +191,6 @@ async function throughPooler(mode: Exclude<PoolMode, 'direct'>) {
 }
 const pooledSession = await throughPooler('session');
 const pooledTransaction = await throughPooler('transaction');
-const uncached = await load(`http://127.0.0.1:${uncachedApi.port}/api/healthcare-journey?profile=${profile}`);
-await uncachedApi.close();
 
 // 100 uploads at once, each the one-page PDF lab report (the worker, not running here,
 // would mark repeats as duplicates; acceptance is what is measured).
@@ -157,21 +211,37 @@ const accepted = statuses.filter((s) => s === 202).length;
 
 await api.close();
 
-// The statement alone, through the caller pool as the api runs it (named, generic plan).
-const STATEMENT_SECONDS = 5;
+// The statement alone, through the caller pool as the api runs it (named, generic plan):
+// what the database side can serve. Beside it the same read without each layer, read by
+// read: rendering per read, and the JSON parsed in the api and serialised again; and the
+// version check over compacted and uncompacted versions, taking turns as above.
+const STATEMENT_SECONDS = 3;
+const TIMED_READS = 400;
 const STATEMENT_CONNECTIONS = 8;
 const callers = new CallerPool(database.url, STATEMENT_CONNECTIONS);
+const caller = asUser(user);
 const statement = journeyStatement({ profile, limit: TIMELINE_DEFAULT_LIMIT });
-let statements = 0;
-const until = performance.now() + STATEMENT_SECONDS * 1000;
-await Promise.all(Array.from({ length: STATEMENT_CONNECTIONS }, async () => {
-  while (performance.now() < until) {
-    await callers.read(asUser(user), statement.sql, statement.params, statement.name);
-    statements++;
-  }
-}));
+const rendering = renderingPerRead(statement);
+const sameAnswer = async (variant: typeof statement) => JSON.stringify((await callers.read(caller, variant.sql, variant.params)).rows[0]);
+if (await sameAnswer(rendering) !== await sameAnswer(statement)) throw new Error('rendering per read answers differently from the stored JSON');
+const check = { name: 'guardian_journey_check', sql: CHECK_SQL, params: [profile] };
+const rate = (variant: typeof statement) => () => readsPerSecond(callers, caller, variant, STATEMENT_SECONDS, STATEMENT_CONNECTIONS);
+const [storedRates, checkRates, uncompactedCheckRates] = await takingTurns<number>([
+  { label: 'the statement', measure: rate(statement) },
+  { label: 'check, compacted', measure: rate(check) },
+  { label: 'check, uncompacted', ...uncompactedVersions, measure: rate(check) },
+], ROUNDS);
+const statementsPerSecond = round(median(storedRates!));
+const checksCompacted = median(checkRates!);
+const checksUncompacted = median(uncompactedCheckRates!);
+const [storedMs, renderingMs, parsedMs] = (await medianMilliseconds(callers, caller, [
+  { statement },
+  { statement: rendering },
+  { statement: parsedInApi(statement), then: (row: Parameters<typeof serialiseParsed>[1]) => serialiseParsed(profile, row) },
+], TIMED_READS)).map((ms) => round(ms, 2));
 await callers.end();
-const statementsPerSecond = round(statements / STATEMENT_SECONDS);
+// Last: it takes the rendering triggers off this throwaway database.
+const rebuild = await rebuildWithAndWithoutRendering(pool, profile, ROUNDS);
 
 await pool.end();
 await database.drop();
@@ -180,6 +250,8 @@ await rm(storageDir, { recursive: true, force: true });
 table(['GET /api/healthcare-journey (10,000 records)', 'connections', 'seconds', 'req/s', 'p50 ms', 'p90 ms', 'p97.5 ms', 'p99 ms', 'non-2xx'], [
   ['Guardian (as deployed)', CONNECTIONS, SECONDS, round(result.requests.average), result.latency.p50, result.latency.p90, result.latency.p97_5, result.latency.p99, non2xx],
   ['Guardian, kept answers off', CONNECTIONS, SECONDS, round(uncached.requests.average), uncached.latency.p50, uncached.latency.p90, uncached.latency.p97_5, uncached.latency.p99, uncached.non2xx + uncached.errors],
+  ['Guardian, kept answers always outdated', CONNECTIONS, SECONDS, round(outdated.requests.average), outdated.latency.p50, outdated.latency.p90, outdated.latency.p97_5, outdated.latency.p99, outdated.non2xx + outdated.errors],
+  [`Guardian, versions uncompacted (${UNCOMPACTED_WRITES} writes)`, CONNECTIONS, SECONDS, round(uncompacted.requests.average), uncompacted.latency.p50, uncompacted.latency.p90, uncompacted.latency.p97_5, uncompacted.latency.p99, uncompacted.non2xx + uncompacted.errors],
   ...([['through PgBouncer, session mode', pooledSession], ['through PgBouncer, transaction mode', pooledTransaction]] as const).map(([label, r]) => [
     `Guardian (as deployed) ${label}`, CONNECTIONS, SECONDS, round(r.requests.average), r.latency.p50, r.latency.p90, r.latency.p97_5, r.latency.p99, r.non2xx + r.errors,
   ]),
@@ -189,8 +261,19 @@ table(['p99 through a pooler', 'p99 ms', '× direct (goal ≤ 1.5)'], [
   ['PgBouncer session mode', pooledSession.latency.p99, round(pooledSession.latency.p99 / result.latency.p99, 2)],
   ['PgBouncer transaction mode', pooledTransaction.latency.p99, round(pooledTransaction.latency.p99 / result.latency.p99, 2)],
 ]);
-table(['the journey statement alone', 'connections', 'seconds', 'statements/s'], [
-  ['Postgres, as the user', STATEMENT_CONNECTIONS, STATEMENT_SECONDS, statementsPerSecond],
+table(['the statement alone, as the user', 'connections', 'seconds', 'statements/s'], [
+  ['Postgres', STATEMENT_CONNECTIONS, STATEMENT_SECONDS, statementsPerSecond],
+]);
+table(['version check (compaction)', 'connections', 'seconds', 'compacted /s', 'uncompacted /s'], [
+  [`${UNCOMPACTED_WRITES} writes`, STATEMENT_CONNECTIONS, STATEMENT_SECONDS, round(checksCompacted), round(checksUncompacted)],
+]);
+table(['statement, median of reads (one connection)', 'reads', 'with ms', 'without ms'], [
+  ['stored JSON | rendering per read', TIMED_READS, storedMs!, renderingMs!],
+  ['JSON text | parsed and serialised in the api', TIMED_READS, storedMs!, parsedMs!],
+]);
+table(['full rebuild of the profile', 'ms'], [
+  ['rendering the stored JSON', round(rebuild.rendering_ms)],
+  ['without it', round(rebuild.plain_ms)],
 ]);
 table(['uploads (one-page PDFs, at once)', 'sent', 'accepted 202', 'seconds', 'rss before MB', 'peak rss MB'], [
   ['Guardian', UPLOADS, accepted, round(uploadSeconds, 1), round(rssBefore / 1048576), round(peakRss / 1048576)],
@@ -204,10 +287,26 @@ console.log(JSON.stringify({
   non2xx,
   p90_ms: result.latency.p90,
   p97_5_ms: result.latency.p97_5,
-  uncached_rps: round(uncached.requests.average),
-  uncached_p50_ms: uncached.latency.p50,
-  uncached_p99_ms: uncached.latency.p99,
+  journey_answers: answers,
+  rounds: ROUNDS,
+  journey_cache_on_rps: round(result.requests.average),
+  journey_cache_on_p99_ms: result.latency.p99,
+  journey_cache_off_rps: round(uncached.requests.average),
+  journey_cache_off_p50_ms: uncached.latency.p50,
+  journey_cache_off_p99_ms: uncached.latency.p99,
+  journey_cache_outdated_rps: round(outdated.requests.average),
+  journey_cache_outdated_p99_ms: outdated.latency.p99,
+  journey_cache_on_uncompacted_rps: round(uncompacted.requests.average),
+  journey_cache_on_uncompacted_p99_ms: uncompacted.latency.p99,
+  check_compacted_per_s: round(checksCompacted),
+  check_uncompacted_per_s: round(checksUncompacted),
   statement_alone_per_s: statementsPerSecond,
+  statement_stored_json_ms: storedMs,
+  statement_rendering_per_read_ms: renderingMs,
+  statement_text_passthrough_ms: storedMs,
+  statement_parsed_serialised_ms: parsedMs,
+  rebuild_rendering_ms: round(rebuild.rendering_ms),
+  rebuild_plain_ms: round(rebuild.plain_ms),
   connections: CONNECTIONS,
   seconds: SECONDS,
   records: RECORDS,

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
 import { missingSetting, type GuardianProcess } from './process-requirements.js';
 
 export { PROCESSES, type GuardianProcess } from './process-requirements.js';
@@ -54,6 +55,8 @@ export interface Config {
   embeddedPgPort: number;
   /** HTTP port of the api (Render sets PORT). */
   port: number;
+  /** Address the api binds: HOST, else 0.0.0.0 on Render (it routes to the service) and 127.0.0.1 elsewhere. */
+  host: string;
   logLevel: LogLevel;
   /** Load supabase/seed.sql (demo users and profiles) when `npm start` boots. */
   seedDemoData: boolean;
@@ -377,6 +380,13 @@ function httpSettings(env: Env, onRender: boolean): HttpSettings {
   };
 }
 
+/** HOST: an address or a host name (as `listen` takes it); else 0.0.0.0 on Render, which routes to it, and this machine only elsewhere. */
+function listenHost(env: Env, onRender: boolean): string {
+  const host = text(env, 'HOST');
+  if (host !== undefined && !/^[A-Za-z0-9.:-]+$/.test(host)) throw new ConfigError('HOST', `expected an address such as 127.0.0.1 or 0.0.0.0, got "${host}"`);
+  return host ?? (onRender ? '0.0.0.0' : '127.0.0.1');
+}
+
 function logLevel(env: Env, name: string): LogLevel {
   const raw = text(env, name)?.toLowerCase() ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
@@ -399,10 +409,31 @@ export interface LoadOptions {
 }
 
 /**
+ * Locally, settings may live in the project's git-ignored `.env`: its variables fill those
+ * not already set (the shell wins, as with `node --env-file`), and a missing file is fine.
+ * Never on Render, where the dashboard is the one place settings come from.
+ */
+export function applyEnvFile(env: Env, file: string): void {
+  if (text(env, 'RENDER') !== undefined) return;
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new ConfigError(path.basename(file), `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  for (const [name, value] of Object.entries(parseEnv(content))) {
+    if (env[name] === undefined && value !== undefined) env[name] = value;
+  }
+}
+
+/**
  * Reads and validates every setting, then checks that the process has what it needs
- * (`options.process`). Pass an object in tests; defaults to the process environment.
+ * (`options.process`). Pass an object in tests; defaults to the process environment
+ * (with the project's `.env` beneath it).
  */
 export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Config {
+  if (env === process.env) applyEnvFile(env, path.join(projectRoot, '.env'));
   const config = readConfig(env, options);
   const missing = missingSetting(options.process ?? 'cli', config);
   if (missing) throw new ConfigError(missing.variable, missing.message);
@@ -426,6 +457,7 @@ function readConfig(env: Env, options: LoadOptions): Config {
       : path.join(projectRoot, '.data', 'postgres'),
     embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 0, 0, 65535),
     port: integer(env, 'PORT', 3000, 0, 65535),
+    host: listenHost(env, onRender),
     logLevel: logLevel(env, 'LOG_LEVEL'),
     seedDemoData: boolean(env, 'SEED_DEMO_DATA', true),
     projectRoot,

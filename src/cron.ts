@@ -11,9 +11,11 @@ import { createLogger } from './log.js';
 import { cronShare } from './sweeps/database-cron.js';
 import { periodicSweeps } from './sweeps/index.js';
 import { runSweep, type SweepOutcome } from './sweeps/sweep.js';
+import { parseCommandLine } from './cli/command-line.js';
 
+parseCommandLine({ name: 'cron', usage: 'usage: npm run cron\n\nOne pass of every database sweep (leases, old jobs, daily rules, stranded uploads, rate limits, journey versions), then exit.' });
 const config = loadConfigOrExit({ process: 'cron' });
-const log = createLogger(config.logLevel, 'guardian-cron');
+const log = createLogger(config.logLevel, 'guardian-cron', { onRender: config.onRender });
 const server = await resolveDatabase(config, log);
 const pool = createPool(server.target, 2, log);
 const outcomes: SweepOutcome[] = [];

@@ -12,9 +12,11 @@ import { publishJobMetrics } from './events/job-metrics-publisher.js';
 import { Worker } from './events/worker.js';
 import { createLogger } from './log.js';
 import { installShutdown } from './shutdown.js';
+import { parseCommandLine } from './cli/command-line.js';
 
+parseCommandLine({ name: 'worker', usage: 'usage: npm run worker\n\nThe background worker: every registered consumer, until SIGTERM or Ctrl-C.' });
 const config = loadConfigOrExit({ process: 'worker' });
-const log = createLogger(config.logLevel, 'guardian-worker');
+const log = createLogger(config.logLevel, 'guardian-worker', { onRender: config.onRender });
 const onShutdown = installShutdown(log, config.jobs.shutdownGraceMs + 5000);
 
 const server = await resolveDatabase(config, log);

@@ -16,8 +16,14 @@ import { error, ok, type Finding } from '../doctor/finding.js';
 import { keysChecks } from '../doctor/keys-checks.js';
 import { settingsChecks } from '../doctor/settings-checks.js';
 import { createLogger } from '../log.js';
+import { parseCommandLine } from './command-line.js';
 
-const json = process.argv.includes('--json');
+const { values } = parseCommandLine({
+  name: 'doctor',
+  usage: 'usage: npm run doctor [-- --json]\n\nChecks the settings against the live database and says what to fix; exits 1 on any error.',
+  options: { json: { type: 'boolean' } },
+});
+const json = values.json === true;
 
 async function examine(): Promise<Finding[]> {
   let config: Config;

@@ -15,6 +15,7 @@ import { isSupportedMediaType, mediaTypeOfExtension, sniffMediaType, SUPPORTED_T
 import { terminateTesseract } from '../providers/ocr/tesseract.js';
 import { InputRejectedError, ProviderError } from '../providers/provider-error.js';
 import { createExtractor, createOcr } from '../providers/index.js';
+import { parseCommandLine, usageError } from './command-line.js';
 
 /** By content first (a renamed file is still what it is), else by extension. */
 function mediaTypeOf(bytes: Uint8Array, fileName: string): string | undefined {
@@ -22,18 +23,37 @@ function mediaTypeOf(bytes: Uint8Array, fileName: string): string | undefined {
   return sniffed && isSupportedMediaType(sniffed) ? sniffed : undefined;
 }
 
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const file = args.find((a) => !a.startsWith('--'));
-if (!file) {
-  console.error('usage: npm run extract -- <file> [--json]');
-  process.exit(2);
+/** A file that cannot be read, said the way a person reads it ("no such file"), not as ENOENT twice. */
+const UNREADABLE: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+/** The file's bytes, or one line saying why it cannot be read and exit code 1. */
+async function readInput(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    console.error(`cannot read ${file}: ${UNREADABLE[code] ?? code}`);
+    process.exit(1);
+  }
 }
 
+const COMMAND = {
+  name: 'extract',
+  usage: 'usage: npm run extract -- <file> [--json]\n\nOCR and extraction of one local file (PDF or image), no database needed.',
+};
+const { values, positionals } = parseCommandLine({ ...COMMAND, options: { json: { type: 'boolean' } }, maxPositionals: 1 });
+const json = values.json === true;
+const file = positionals[0] ?? usageError(COMMAND, 'a file is required');
+
 const config = loadConfig();
+const bytes = await readInput(file);
 let exitCode = 0;
 try {
-  const bytes = new Uint8Array(await readFile(file));
   if (bytes.length === 0) throw new InputRejectedError('empty_file', 'the file is empty');
   const mediaType = mediaTypeOf(bytes, file);
   if (!mediaType) throw new InputRejectedError('unsupported_media_type', `not a ${SUPPORTED_TYPES_TEXT} file`);
@@ -60,8 +80,7 @@ try {
     }
   }
 } catch (error) {
-  const code = error instanceof ProviderError ? error.code : (error as NodeJS.ErrnoException).code ?? 'extract_failed';
-  console.error(`${code}: ${(error as Error).message}`);
+  console.error(`${error instanceof ProviderError ? error.code : 'extract_failed'}: ${(error as Error).message}`);
   exitCode = 1;
 } finally {
   await terminateTesseract();

@@ -12,6 +12,7 @@ import { JobQueueError } from '../events/queue/job.js';
 import { retryJob } from '../events/queue/retry.js';
 import { queueStatus, type QueueStatus } from '../events/queue/status.js';
 import { createLogger } from '../log.js';
+import { parseCommandLine, usageError } from './command-line.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -33,21 +34,33 @@ function printStatus(status: QueueStatus): void {
   }
 }
 
-const [command, id] = process.argv.slice(2);
+const COMMAND = {
+  name: 'jobs',
+  usage: [
+    'usage: npm run jobs -- status | retry <job id> | cancel <job id>',
+    '',
+    '  status            depth by type and status, oldest due job, recent failures (the default)',
+    '  retry <job id>    give a failed job a fresh set of attempts',
+    '  cancel <job id>   stop a pending or failed job',
+  ].join('\n'),
+};
+const { positionals } = parseCommandLine({ ...COMMAND, maxPositionals: 2 });
+const [command = 'status', id] = positionals;
+// Checked before connecting: a usage error should not start (or wait for) a database.
+if (command === 'status' ? id !== undefined : !((command === 'retry' || command === 'cancel') && id && UUID.test(id))) {
+  usageError(COMMAND, command === 'retry' || command === 'cancel' ? `${command} needs a job id (a uuid)` : `unknown command "${positionals.join(' ')}"`);
+}
 const config = loadConfig();
 const log = createLogger('warn', 'guardian-jobs');
 const server = await resolveDatabase(config, log);
 const pool = createPool(server.target, 2, log);
 let exitCode = 0;
 try {
-  if (command === 'status' || command === undefined) {
+  if (command === 'status') {
     printStatus(await queueStatus(pool));
-  } else if ((command === 'retry' || command === 'cancel') && id && UUID.test(id)) {
+  } else if (id) {
     await (command === 'retry' ? retryJob(pool, id) : cancelJob(pool, id));
     console.log(`${command === 'retry' ? 'retried' : 'cancelled'} ${id}`);
-  } else {
-    console.error('usage: npm run jobs -- status | retry <job id> | cancel <job id>');
-    exitCode = 2;
   }
 } catch (error) {
   if (error instanceof JobQueueError) {

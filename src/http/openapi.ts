@@ -3,20 +3,23 @@
  * schemas become JSON Schema 2020-12, which OpenAPI 3.1 uses as is).
  */
 import { z, type ZodType } from 'zod';
+import { PROBLEM_CODES } from './problem-types.js';
 import type { AnyRoute } from './route.js';
 
 type JsonSchema = Record<string, unknown>;
 
+/** RFC 9457 problem details, with the codes of the one catalogue (problem-types.ts). */
 const problemSchema: JsonSchema = {
   type: 'object',
-  required: ['type', 'title', 'status', 'code'],
+  required: ['type', 'title', 'status', 'detail', 'code'],
   properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
+    type: { type: 'string', format: 'uri-reference', description: 'the page that documents the code, /problems/<code> on this api' },
+    title: { type: 'string', description: 'short human title of the code; the same for every answer with that code' },
     status: { type: 'integer' },
-    code: { type: 'string', description: 'stable error code, e.g. validation_failed, token_expired, not_found' },
-    request_id: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object' } },
+    detail: { type: 'string', description: 'what was wrong with this request, for a person to read' },
+    code: { type: 'string', enum: PROBLEM_CODES, description: 'stable lower_snake error code; /problems lists them all' },
+    request_id: { type: 'string', description: 'quote it when reporting the error' },
+    errors: { type: 'array', items: { type: 'object' }, description: 'validation_failed: one entry per invalid field (in, path, message)' },
   },
 };
 

@@ -1,13 +1,16 @@
 /**
- * Errors as RFC 9457 problem details with a stable `code`.
+ * Errors as RFC 9457 problem details with a stable `code` from one catalogue
+ * (problem-types.ts): `title` is the code's short human title, the same on every answer;
+ * `detail` says what went wrong with this request; `type` is the code's page on this api.
  *
  * As in Koa, `expose` decides whether the message may reach the client: client
- * errors (4xx) say what was wrong; anything else answers a generic message and the
- * detail goes to the log only (it may name tables, hosts or, worse, data).
+ * errors (4xx) say what was wrong; anything else answers the catalogue's generic
+ * sentence and the message goes to the log only (it may name tables, hosts or, worse, data).
  */
 import type { Context, Next } from 'koa';
 import { isDatabaseUnavailable, PG } from '../db/postgres-errors.js';
 import { errorForLog, type Logger } from '../log.js';
+import { isProblemCode, PROBLEM_TYPES, problemTypeUri, type ProblemCode } from './problem-types.js';
 
 export class HttpProblem extends Error {
   override readonly name = 'HttpProblem';
@@ -16,7 +19,8 @@ export class HttpProblem extends Error {
   headers: Record<string, string> = {};
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
+    /** The problem's `detail`: what was wrong with this request, for a person to read. */
     message: string,
     readonly extra: Record<string, unknown> = {},
   ) {
@@ -31,7 +35,7 @@ export class HttpProblem extends Error {
 }
 
 /** Codes for errors raised by Koa and its middleware (body parser, router) without one of ours. */
-const STATUS_CODES: Record<number, string> = {
+export const STATUS_CODES: Record<number, ProblemCode> = {
   401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed',
   413: 'payload_too_large', 415: 'unsupported_media_type', 429: 'rate_limited',
 };
@@ -83,8 +87,9 @@ export function errorMiddleware(log: Logger) {
       const rawStatus = Number(error.status ?? error.statusCode ?? 500);
       const status = rawStatus >= 400 && rawStatus <= 599 ? rawStatus : 500;
       const expose = error.expose === true && status < 500;
-      const stableCode = typeof error.code === 'string' && /^[a-z_]+$/.test(error.code) ? error.code : undefined;
-      const code = caught instanceof HttpProblem ? caught.code : status >= 500 ? 'internal_error' : (stableCode ?? STATUS_CODES[status] ?? 'bad_request');
+      // Another error's own code (an AuthError's token_expired) counts only when the catalogue documents it.
+      const stableCode = isProblemCode(error.code) ? error.code : undefined;
+      const code: ProblemCode = caught instanceof HttpProblem ? caught.code : status >= 500 ? 'internal_error' : (stableCode ?? STATUS_CODES[status] ?? 'bad_request');
       // An HttpProblem's message is ours to show even at 5xx (e.g. auth_unavailable); other 5xx stay generic.
       const shown = expose || (caught instanceof HttpProblem && status === 503);
       if (status >= 500) {
@@ -96,9 +101,10 @@ export function errorMiddleware(log: Logger) {
       if (status === 401) ctx.set('WWW-Authenticate', typeof (caught as { challenge?: unknown }).challenge === 'string' ? (caught as { challenge: string }).challenge : 'Bearer');
       ctx.type = 'application/problem+json';
       ctx.body = {
-        type: `https://guardian.health/problems/${code}`,
-        title: shown ? String(error.message) : 'Internal Server Error',
+        type: problemTypeUri(code),
+        title: PROBLEM_TYPES[code].title,
         status,
+        detail: shown ? String(error.message) : PROBLEM_TYPES[code].meaning,
         code,
         request_id: ctx.state.requestId,
         ...(caught instanceof HttpProblem ? caught.extra : {}),

@@ -11,6 +11,7 @@ import { createTokenVerifier } from '../auth/tokens.js';
 import type { HttpMetrics } from './metrics.js';
 import { periodicSweeps, sweepsRunIn } from '../sweeps/index.js';
 import { startSweeps } from '../sweeps/sweep.js';
+import { demoSignInFor } from './demo-sign-in.js';
 import { listen } from './server.js';
 
 export async function startApi(config: Config, pool: Pool, log: Logger, metrics?: HttpMetrics) {
@@ -26,8 +27,10 @@ export async function startApi(config: Config, pool: Pool, log: Logger, metrics?
       http: config.http,
       documents: config.documents,
       metrics,
+      demo: demoSignInFor(config),
     },
     config.port,
+    config.host,
   );
   const timers = startSweeps(sweeps, log);
   return {

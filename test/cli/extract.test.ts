@@ -65,4 +65,14 @@ test('the plain form prints one line per record; bad files exit 1 with a reason 
   assert.match((await extract()).stderr, /usage: npm run extract/);
 });
 
+test('a file that cannot be read says so plainly, once, and exits 1', async () => {
+  const missing = await extract('missing.pdf');
+  assert.is(missing.code, 1);
+  assert.is(missing.stderr, 'cannot read missing.pdf: no such file\n');
+  const dir = await mkdtemp(path.join(tmpdir(), 'guardian-extract-'));
+  const folder = await extract(dir);
+  assert.is(folder.code, 1);
+  assert.is(folder.stderr, `cannot read ${dir}: it is a folder\n`);
+});
+
 test.run();

@@ -8,6 +8,7 @@ import { decisionSupportConsumer } from '../../src/consumers/decision-support/co
 import { processDocumentConsumer } from '../../src/consumers/documents/process-document.js';
 import { journeyConsumer } from '../../src/consumers/journey/consumer.js';
 import { Worker } from '../../src/events/worker.js';
+import { createDemoSignIn } from '../../src/http/demo-sign-in.js';
 import { listen } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 import { LocalExtractor } from '../../src/providers/extraction/local-extractor.js';
@@ -30,9 +31,10 @@ export interface LiveStack {
   close(): Promise<void>;
 }
 
-export async function startLiveStack(db: TestDatabase): Promise<LiveStack> {
+/** demoUser: the api offers "sign in as the demo user" for this user, as `npm start` does for the seeded one. */
+export async function startLiveStack(db: TestDatabase, options: { demoUser?: string } = {}): Promise<LiveStack> {
   const { auth, deps } = await testAppDeps(db.pool);
-  const api = await listen(deps, 0);
+  const api = await listen({ ...deps, demo: options.demoUser ? createDemoSignIn(auth, options.demoUser) : undefined }, 0);
   const log = createLogger('silent');
   const realtime = await startRealtime({ config: { ...loadConfig({}), auth }, databaseUrl: db.url, pool: db.pool, server: api.server, log });
   return {

@@ -96,7 +96,7 @@ test('a 500 is logged by class, SQLSTATE and place, never with the message or de
   });
   for (const route of ['/pg', '/js']) {
     const r = await supertest(app.callback()).get(route);
-    assert.equal([r.status, r.body.code, r.body.title], [500, 'internal_error', 'Internal Server Error']);
+    assert.equal([r.status, r.body.code, r.body.title], [500, 'internal_error', 'Internal server error']);
   }
   assert.is(lines.length, 2);
   for (const line of lines) assert.not.match(line, /Jane|HIV|Key \(|convert/);

@@ -34,7 +34,7 @@ test('another user\'s profile and document answer 404 exactly like ones that do 
   const profile = await createProfile(ctx.db.pool, ctx.owner);
   const doc = (await upload(ctx.api, ctx.token, profile, ctx.pdf)).body;
   const stranger = await ctx.api.tokenFor(await createUser(ctx.db.pool));
-  const shape = (r: { status: number; body: { code: string; title: string } }) => [r.status, r.body.code, r.body.title];
+  const shape = (r: { status: number; body: { code: string; detail: string } }) => [r.status, r.body.code, r.body.detail];
 
   for (const suffix of ['', '/download']) {
     const theirs = await ctx.api.request.get(`/api/documents/${doc.id}${suffix}`).set(auth(stranger));

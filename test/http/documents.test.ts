@@ -193,7 +193,7 @@ test('an upload whose row or job cannot be written leaves neither a file nor a r
   try {
     for (const name of ['refused-row.pdf', 'refused-job.pdf']) {
       const res = await upload(ctx.api, ctx.token, profile, ctx.pdf, name);
-      assert.equal([res.status, res.body.code, res.body.title], [500, 'internal_error', 'Internal Server Error']);
+      assert.equal([res.status, res.body.code, res.body.title], [500, 'internal_error', 'Internal server error']);
     }
     assert.equal(await storedFiles(ctx.api, profile), []);
     assert.is((await ctx.db.pool.query(`select count(*)::int as n from public.documents where profile_id = $1::uuid`, [profile])).rows[0].n, 0);

@@ -73,7 +73,7 @@ test('jobs of a profile I cannot see answer 404 like a missing one; a provider s
   const stranger = await ctx.api.tokenFor(await createUser(ctx.db.pool));
   const theirs = await ctx.api.request.get(`/api/profiles/${profile}/jobs`).set(auth(stranger));
   const missing = await ctx.api.request.get(`/api/profiles/${randomUUID()}/jobs`).set(auth(stranger));
-  assert.equal([theirs.status, theirs.body.code, theirs.body.title], [missing.status, missing.body.code, missing.body.title]);
+  assert.equal([theirs.status, theirs.body.code, theirs.body.detail], [missing.status, missing.body.code, missing.body.detail]);
   assert.equal([theirs.status, theirs.body.code], [404, 'profile_not_found']);
   assert.is((await ctx.api.request.get(`/api/profiles/${profile}/jobs`)).status, 401);
   assert.is((await ctx.api.request.get('/api/profiles/x/jobs').set(auth(ctx.token))).status, 400);

@@ -49,7 +49,7 @@ test('updating and archiving: owners and managers may, viewers get 403, stranger
   const stranger = await ctx.api.tokenFor(await createUser(ctx.db.pool));
   const hidden = await ctx.api.request.patch(`/api/profiles/${profile}`).set(auth(stranger)).send({ display_name: 'X' });
   const missing = await ctx.api.request.patch(`/api/profiles/${randomUUID()}`).set(auth(stranger)).send({ display_name: 'X' });
-  assert.equal([hidden.status, hidden.body.code, hidden.body.title], [404, 'profile_not_found', missing.body.title]);
+  assert.equal([hidden.status, hidden.body.code, hidden.body.detail], [404, 'profile_not_found', missing.body.detail]);
   assert.is(missing.status, 404);
 
   const archived = await ctx.api.request.post(`/api/profiles/${profile}/archive`).set(auth(ctx.token));

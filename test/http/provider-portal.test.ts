@@ -162,7 +162,7 @@ test('a profile that granted this provider nothing is 404, the same as one that 
   const ungranted = await readRecords(ctx, 'observations', '', ctx.tokens.doctor, ctx.ungranted);
   assert.equal([ungranted.status, ungranted.body.code], [404, 'profile_not_found']);
   const missing = await readRecords(ctx, 'observations', '', ctx.tokens.doctor, '00000000-0000-4000-8000-000000000000');
-  assert.equal([missing.status, missing.body.code, missing.body.title], [404, 'profile_not_found', ungranted.body.title]);
+  assert.equal([missing.status, missing.body.code, missing.body.detail], [404, 'profile_not_found', ungranted.body.detail]);
   const other = await readRecords(ctx, 'observations', '', ctx.tokens.otherDoctor, ctx.ungranted);
   assert.equal(other.body.records.map((r: { name: string }) => r.name), ['Ferritin'], 'the provider it was granted to reads it');
 });

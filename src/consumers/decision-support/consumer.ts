@@ -21,6 +21,8 @@ export function decisionSupportConsumer(deps: { pool: Pool; concurrency?: number
     orderingKey: (job) => job.payload.profile_id,
     async handle(job, { log }) {
       const result = await evaluateProfile(deps.pool, job.payload.profile_id, { log });
+      // Counts only: which alerts (their rules and summaries) is the profile's business.
+      if (result && result.opened > 0) log.info({ profile_id: job.payload.profile_id, opened: result.opened, resolved: result.resolved }, 'alerts opened');
       // Counts and rule keys only: the job's result is visible to operators.
       return result ?? { skipped: 'profile_deleted' };
     },

@@ -130,9 +130,13 @@ export function processDocumentConsumer(deps: DocumentPipeline, options: { concu
     payload,
     // One document at a time per document id (a re-analysis queued while it runs waits).
     orderingKey: (job) => job.payload.document_id,
-    async handle(job, { signal }) {
+    async handle(job, { signal, log }) {
       try {
-        return await processDocument(deps, job, signal);
+        const result = await processDocument(deps, job, signal);
+        // Ids and counts only (the records' values are health data).
+        if ('duplicate_of' in result) log.info({ document_id: job.payload.document_id, duplicate_of: result.duplicate_of }, 'document is a duplicate');
+        else log.info({ document_id: job.payload.document_id, pages: result.pages, records: result.records }, 'document processed');
+        return result;
       } catch (error) {
         const lastAttempt = job.retryCount >= job.maxRetries;
         if (error instanceof PermanentJobError) await markFailed(deps.pool, job.payload.document_id, error.code, error.message);

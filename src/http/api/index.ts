@@ -9,6 +9,7 @@ import { alertRoutes } from './alerts.js';
 import { documentRoutes } from './documents.js';
 import { jobRoutes } from './jobs.js';
 import { journeyRoutes } from './journey.js';
+import { meRoutes } from './me.js';
 import type { JourneyCache } from './journey-cache.js';
 import { profileRoutes } from './profiles.js';
 import { reportRoutes } from './reports.js';
@@ -22,5 +23,5 @@ export interface ApiDeps {
 }
 
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...profileRoutes(), ...documentRoutes({ storage: deps.storage, maxUploadBytes: deps.maxUploadBytes }), ...jobRoutes(), ...journeyRoutes({ cache: deps.journeyCache }), ...alertRoutes(), ...reportRoutes(), ...searchRoutes(), ...grantRoutes(), ...providerPortalRoutes(), ...auditTrailRoutes()];
+  return [...meRoutes(), ...profileRoutes(), ...documentRoutes({ storage: deps.storage, maxUploadBytes: deps.maxUploadBytes }), ...jobRoutes(), ...journeyRoutes({ cache: deps.journeyCache }), ...alertRoutes(), ...reportRoutes(), ...searchRoutes(), ...grantRoutes(), ...providerPortalRoutes(), ...auditTrailRoutes()];
 }

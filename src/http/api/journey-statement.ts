@@ -19,11 +19,8 @@ export const ISO = (column: string) => `to_char(${column} at time zone 'UTC', 'Y
 export const US = (column: string) => `(extract(epoch from ${column}) * 1000000)::int8`;
 
 /*
- * The whole journey in one statement; Postgres hands back JSON text. Measured with
- * autocannon (50 connections, 10,000-record profile, 2 vCPUs; npm run bench:api): one
- * statement instead of three took ~410 to ~525 requests/s; materialised access for
- * RLS, the caller pool, pass-through JSON and a prepared plan took it to ~2,200 on
- * session 2's machine. Each part reads through its own index:
+ * The whole journey in one statement, one round trip; Postgres hands back JSON text.
+ * Each part reads through its own index:
  *  - head: the profile row decides visibility (RLS on profiles: members and live
  *    grants; null → 404), the summary rides along (primary key; null when the caller
  *    may not read every summarised category, or nothing is summarised yet);
@@ -33,9 +30,13 @@ export const US = (column: string) => `(extract(epoch from ${column}) * 1000000)
  *    hence the mixed comparison rather than a row comparison. `kind` filters the
  *    scanned rows. One row more than the page says whether there is a next page;
  *  - series: the primary key (profile_id, series_key), ≤ MAX_SERIES + 1 rows sorted in memory.
- * Entries and headers are stored already rendered (`api_json`, written by a trigger,
- * migration 1900), so a read only joins text: rendering 50 entries and the headers per
- * read was half the statement's cost.
+ * Entries and headers are stored already rendered (`api_json`, written by a trigger on
+ * each row, in the keys and order of journeySchema's entries and headers), so a read
+ * only joins text. Why: rendering them in the read made the statement ~1.5× slower on
+ * a 10,000-record profile (0.92 against 1.36 ms a read), while rendering on write
+ * costs a full rebuild of the profile about 40% more (npm run bench:api: statement_stored_json_ms against
+ * statement_rendering_per_read_ms, rebuild_rendering_ms against rebuild_plain_ms).
+ * Reads are the latency-bound side; writes are the worker's.
  *
  * Parameters: $1 profile, $2 from, $3 to (inclusive: the day's last microsecond),
  * $4 kinds, $5 cursor instant, $6 cursor id, $7 page size + 1, $8 MAX_SERIES + 1. No
@@ -48,8 +49,8 @@ export const US = (column: string) => `(extract(epoch from ${column}) * 1000000)
  */
 /*
  * What an answer was built from (see journey-cache.ts): the profile's journey version
- * (committed writes to its timeline, series and summary, migration 2000) and the
- * categories the caller may read now. Both read through small indexes as the caller.
+ * (committed writes to its timeline, series and summary, private.journey_writes) and
+ * the categories the caller may read now. Both read through small indexes as the caller.
  */
 const JOURNEY_VERSION = `private.journey_version($1::uuid)`;
 const CALLER_ACCESS = `(select coalesce(string_agg(distinct a.category, ',' order by a.category), '') from private.profile_access a
@@ -58,8 +59,8 @@ const CALLER_ACCESS = `(select coalesce(string_agg(distinct a.category, ',' orde
 /**
  * The check before a kept answer is served again: no row when the caller may not see
  * the profile. The same version and access as JOURNEY_SQL's, read by a PL/pgSQL
- * function (migration 20261205000100) so that its plan is kept per server session
- * even through a transaction pooler, where the statement cannot be prepared.
+ * function (private.journey_check) so that its plan is kept per server session even
+ * through a transaction pooler, where the statement cannot be prepared.
  */
 export const CHECK_SQL = `select version, access from private.journey_check($1::uuid)`;
 
@@ -101,8 +102,10 @@ const JOURNEY_SQL = `
 
 /**
  * The journey as JSON text, assembled by Postgres: the api passes it through instead
- * of parsing and re-serialising ~30 kB per request (measured: GC and JSON work were
- * the api process's largest costs under 50 connections).
+ * of parsing and serialising ~30 kB again per answer, which made a read about a third
+ * slower (0.92 against 1.25 ms; npm run bench:api: statement_text_passthrough_ms against
+ * statement_parsed_serialised_ms).
+ * journey-response-shape.test.ts holds the text's keys and types to journeySchema.
  */
 export interface JourneyRow {
   /** null: the profile is not visible; 'null': no summary the caller may read. */

@@ -3,11 +3,13 @@
  * one profile's current summary, a page of its timeline and its lab series headers;
  * and one series' points, newest first.
  *
- * This is the benchmarked read (issue 6: p99 ≤ 50 ms at 50 connections for a profile
- * with 10,000 records), so it is one statement (journey-statement.ts), each of its
- * parts bounded and read through an index whose leading column is profile_id, and
- * nothing per entry; a user's identical read is answered from the answer kept for them
- * after a check in the database (journey-cache.ts). RLS alone decides what comes back:
+ * The app's busiest read, held to p99 ≤ 50 ms at 50 connections for a profile with
+ * 10,000 records (npm run bench:api). Hence one statement (journey-statement.ts), each
+ * of its parts bounded and read through an index whose leading column is profile_id,
+ * whose JSON text is passed through; and a user's identical read answered from the
+ * answer kept for them after a check in the database (journey-cache.ts). The response
+ * schemas below are the shape of both: journey-response-shape.test.ts runs the real
+ * statements and holds their keys and types to them. RLS alone decides what comes back:
  * a provider sees the entries of the categories they were granted, the series only
  * with an 'observations' grant, and the summary only with every summarised category
  * (else null).
@@ -20,7 +22,7 @@
 import { z } from 'zod';
 import { HttpProblem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import { isoDate, profileNotFound } from './common.js';
+import { isoDate, profileNotFound, timestamp } from './common.js';
 import { cursorParam, encodeCursor, limitParam } from './cursor.js';
 import { CHECK_SQL, ISO, journeyStatement, MAX_SERIES, US, type JourneyRow } from './journey-statement.js';
 import { JourneyCache } from './journey-cache.js';
@@ -43,8 +45,6 @@ const kindParam = z.union([z.string(), z.array(z.string())])
   .describe(`timeline kinds, comma-separated: ${TIMELINE_KINDS.join(', ')}`);
 
 // --- Response schemas -----------------------------------------------------------------
-
-const timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
 export const timelineEntrySchema = z.object({
   id: z.uuid(),
@@ -120,7 +120,7 @@ export const labPointSchema = z.object({
   document_id: z.uuid().nullable(),
 });
 
-const seriesPageSchema = z.object({
+export const seriesPageSchema = z.object({
   profile_id: z.uuid(),
   series: labSeriesHeaderSchema,
   points: z.object({ entries: z.array(labPointSchema).describe('newest first'), next_cursor: z.string().nullable() }),
@@ -180,7 +180,8 @@ export function journeyRoutes(deps: { cache: JourneyCache }): AnyRoute[] {
         const q = ctx.query;
         ctx.audit({ action: 'journey.read', profileId: q.profile, resourceType: 'journey', resourceId: q.profile });
         const send = (body: string) => {
-          // The shape of journeySchema (the OpenAPI document and the tests hold it to that).
+          // JSON text from Postgres in the shape of journeySchema: journey-response-shape.test.ts
+          // holds the statement's keys and types to the schema.
           ctx.koa.type = 'application/json';
           ctx.koa.body = body;
         };

@@ -1,11 +1,9 @@
-// The /app page: sign in with a token, pick a profile, upload, and watch documents,
-// alerts and the journey change live. Plain browser JavaScript, no build step; every
-// value from the server is written with textContent, never parsed as HTML.
-'use strict';
-
-const $ = (id) => document.getElementById(id);
-const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 };
-const LIVE_ALERT_STATUSES = new Set(['open', 'acknowledged']);
+// The /app page: sign in (locally with one click, as the demo user), pick a profile,
+// upload, and watch documents, alerts and the journey change live. Plain browser
+// JavaScript modules, no build step; every value from the server is written with
+// textContent (dom.js), never parsed as HTML.
+import { $, showMessage } from './dom.js';
+import { renderAlerts, renderDocuments, renderJourney } from './views.js';
 
 const state = {
   token: null,
@@ -16,43 +14,13 @@ const state = {
   documents: new Map(),
   alerts: new Map(),
   journeyTimer: null,
+  reportUrl: null,
 };
-
-// --- small helpers ---------------------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === 'class') node.className = value;
-    else if (name.startsWith('data-')) node.setAttribute(name, value);
-    else node[name] = value;
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) continue;
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
-  }
-  return node;
-}
-
-/** Alert details are short Markdown: shown as plain text, emphasis and escapes removed. */
-function plainText(markdown) {
-  return markdown.replace(/\*\*|__|`/g, '').replace(/\\([\\`*_{}[\]()#+\-.!])/g, '$1');
-}
-
-function showMessage(text) {
-  const box = $('message');
-  box.textContent = text;
-  box.hidden = !text;
-}
 
 function setLive(label, liveState) {
   const live = $('live');
   live.textContent = label;
   live.dataset.state = liveState;
-}
-
-function day(iso) {
-  return iso ? iso.slice(0, 10) : '';
 }
 
 /** Reads the token's claims for display only; the server verifies it on every call. */
@@ -72,27 +40,27 @@ async function api(path, init = {}) {
   });
   const body = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
-    const problem = body && body.code ? `${body.title ?? 'Error'}: ${body.detail ?? body.code}` : `HTTP ${response.status}`;
-    const error = new Error(problem);
+    // problem+json: `detail` is this request's message for a person, `title` the code's short name.
+    const error = new Error(body && body.code ? (body.detail ?? body.title ?? body.code) : `HTTP ${response.status}`);
     error.status = response.status;
     throw error;
   }
   return body;
 }
 
+const postJson = (path, body = {}) => api(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
 // --- sign in / out -----------------------------------------------------------------------
 
-async function signIn(event) {
-  event.preventDefault();
-  const token = $('token').value.trim();
+async function signInWith(token) {
   const claims = claimsOf(token);
   if (!claims || !claims.sub) return showMessage('That does not look like a user access token.');
   state.token = token;
   try {
-    const { profiles } = await api('/api/profiles');
+    const [{ profiles }, me] = await Promise.all([api('/api/profiles'), api('/api/me')]);
     showMessage('');
     $('token').value = '';
-    $('who').textContent = claims.email ?? `user ${claims.sub.slice(0, 8)}…`;
+    $('who').textContent = me.name ?? me.email ?? `user ${claims.sub.slice(0, 8)}…`;
     $('sign-in-panel').hidden = true;
     $('workspace').hidden = false;
     connectRealtime();
@@ -103,10 +71,30 @@ async function signIn(event) {
   }
 }
 
+async function signInWithToken(event) {
+  event.preventDefault();
+  await signInWith($('token').value.trim());
+}
+
+/** Local development only: the server mints a token for the seeded demo user (config.demoSignIn). */
+async function signInAsDemoUser() {
+  $('demo-sign-in').disabled = true;
+  try {
+    const response = await fetch('/app/demo-token', { method: 'POST' });
+    if (!response.ok) throw new Error(`the demo sign-in is not available here (HTTP ${response.status})`);
+    await signInWith((await response.json()).access_token);
+  } catch (error) {
+    showMessage(error.message);
+  } finally {
+    $('demo-sign-in').disabled = false;
+  }
+}
+
 async function signOut() {
   await leaveChannel();
   if (state.client) await state.client.realtime.disconnect();
   clearTimeout(state.journeyTimer);
+  forgetReport();
   state.client = null;
   state.token = null;
   state.profileId = null;
@@ -114,7 +102,7 @@ async function signOut() {
   state.documents.clear();
   state.alerts.clear();
   for (const id of ['documents', 'alerts', 'summary', 'series', 'timeline', 'profile']) $(id).replaceChildren();
-  $('who').textContent = '';
+  for (const id of ['who', 'documents-count', 'alerts-count']) $(id).textContent = '';
   $('workspace').hidden = true;
   $('sign-in-panel').hidden = false;
   setLive('offline', 'offline');
@@ -122,7 +110,12 @@ async function signOut() {
 
 function fillProfiles(profiles) {
   const select = $('profile');
-  select.replaceChildren(...profiles.map((p) => el('option', { value: p.id }, `${p.display_name} (${p.relationship})`)));
+  select.replaceChildren(...profiles.map((p) => {
+    const option = document.createElement('option');
+    option.value = p.id;
+    option.textContent = p.relationship === 'self' ? `${p.display_name} (you)` : `${p.display_name} (${p.relationship})`;
+    return option;
+  }));
   if (profiles.length === 0) return showMessage('No profiles are shared with this user.');
   void openProfile(profiles[0].id);
 }
@@ -146,16 +139,15 @@ async function leaveChannel() {
 
 function subscribe(profileId) {
   const filter = `profile_id=eq.${profileId}`;
-  const on = (table, handler) => ({ table, handler });
   const bindings = [
-    on('documents', onDocumentChange),
-    on('cds_alerts', onAlertChange),
-    on('journey_timeline', scheduleJourney),
-    on('journey_summaries', scheduleJourney),
-    on('journey_lab_series', scheduleJourney),
+    ['documents', onDocumentChange],
+    ['cds_alerts', onAlertChange],
+    ['journey_timeline', scheduleJourney],
+    ['journey_summaries', scheduleJourney],
+    ['journey_lab_series', scheduleJourney],
   ];
   let channel = state.client.channel(`profile:${profileId}`);
-  for (const { table, handler } of bindings) {
+  for (const [table, handler] of bindings) {
     channel = channel.on('postgres_changes', { event: '*', schema: 'public', table, filter }, (change) => {
       if (state.profileId === profileId) handler(change);
     });
@@ -179,13 +171,15 @@ function subscribe(profileId) {
 
 // --- a profile -------------------------------------------------------------------------------
 
+const alertActions = { acknowledge, dismiss };
+
 async function openProfile(profileId) {
   await leaveChannel();
   state.profileId = profileId;
   state.documents.clear();
   state.alerts.clear();
-  renderDocuments();
-  renderAlerts();
+  renderDocuments(state.documents);
+  renderAlerts(state.alerts, alertActions);
   subscribe(profileId);
   await refresh(profileId);
 }
@@ -200,8 +194,8 @@ async function refresh(profileId) {
     if (state.profileId !== profileId) return;
     mergeLoaded(state.documents, documents.documents);
     mergeLoaded(state.alerts, alerts.alerts);
-    renderDocuments();
-    renderAlerts();
+    renderDocuments(state.documents);
+    renderAlerts(state.alerts, alertActions);
   } catch (error) {
     showMessage(error.message);
   }
@@ -229,7 +223,7 @@ async function upload(event) {
   try {
     const document = await api(`/api/profiles/${state.profileId}/documents`, { method: 'POST', body: form });
     mergeLoaded(state.documents, [document]);
-    renderDocuments();
+    renderDocuments(state.documents);
     $('upload-form').reset();
     showMessage('');
   } catch (error) {
@@ -239,56 +233,65 @@ async function upload(event) {
   }
 }
 
-// --- documents ------------------------------------------------------------------------------
-
-function onDocumentChange(change) {
-  if (change.eventType === 'DELETE') state.documents.delete(change.old.id);
-  else state.documents.set(change.new.id, fromRealtime(change.new));
-  renderDocuments();
-}
-
-function renderDocuments() {
-  const rows = [...state.documents.values()].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-  $('documents').replaceChildren(...rows.map((d) => {
-    const progress = d.pages_total ? ` · page ${d.pages_done ?? 0} of ${d.pages_total}` : '';
-    return el('li', { 'data-id': d.id, 'data-status': d.status },
-      el('span', { class: 'name' }, d.file_name),
-      el('span', { class: `status status-${d.status}` }, d.status),
-      el('small', {}, `${day(d.created_at)}${progress}${d.error_code ? ` · ${d.error_code}` : ''}`));
-  }));
-  if (rows.length === 0) $('documents').append(el('li', { class: 'empty' }, 'No documents yet.'));
-}
-
-// --- alerts -----------------------------------------------------------------------------------
-
-function onAlertChange(change) {
-  if (change.eventType === 'DELETE') state.alerts.delete(change.old.id);
-  else state.alerts.set(change.new.id, fromRealtime(change.new));
-  renderAlerts();
-}
-
-async function acknowledge(alertId) {
+/**
+ * The printable summary report, one click away: it needs the token, which a plain link
+ * cannot send, so it is fetched and opened as a blob: page in a new tab (opened at the
+ * click, so pop-up blockers let it through).
+ */
+async function openReport() {
+  const tab = window.open('', '_blank');
   try {
-    // The change comes back through Realtime like any other.
-    await api(`/api/alerts/${alertId}/acknowledge`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const response = await fetch(`/api/reports/${state.profileId}/summary?format=html`, { headers: { Authorization: `Bearer ${state.token}`, Accept: 'text/html' } });
+    if (!response.ok) throw new Error(`the report could not be made (HTTP ${response.status})`);
+    forgetReport();
+    state.reportUrl = URL.createObjectURL(new Blob([await response.text()], { type: 'text/html' }));
+    if (tab) tab.location.href = state.reportUrl;
+    else showMessage('Allow pop-ups for this page to open the report.');
   } catch (error) {
+    tab?.close();
     showMessage(error.message);
   }
 }
 
-function renderAlerts() {
-  const rows = [...state.alerts.values()]
-    .filter((a) => LIVE_ALERT_STATUSES.has(a.status))
-    .sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.first_seen_at < b.first_seen_at ? 1 : -1));
-  $('alerts').replaceChildren(...rows.map((a) => {
-    const button = a.status === 'open' ? el('button', { type: 'button', onclick: () => acknowledge(a.id) }, 'Acknowledge') : null;
-    return el('li', { 'data-id': a.id, 'data-severity': a.severity, 'data-status': a.status, class: `alert severity-${a.severity}` },
-      el('span', { class: 'severity' }, a.severity),
-      el('span', { class: 'summary' }, a.summary),
-      a.detail ? el('small', {}, plainText(a.detail)) : null,
-      button ?? el('small', { class: 'status' }, a.status));
-  }));
-  if (rows.length === 0) $('alerts').append(el('li', { class: 'empty' }, 'No open alerts.'));
+function forgetReport() {
+  if (state.reportUrl) URL.revokeObjectURL(state.reportUrl);
+  state.reportUrl = null;
+}
+
+// --- documents and alerts ------------------------------------------------------------------------
+
+function onDocumentChange(change) {
+  if (change.eventType === 'DELETE') state.documents.delete(change.old.id);
+  else state.documents.set(change.new.id, fromRealtime(change.new));
+  renderDocuments(state.documents);
+}
+
+function onAlertChange(change) {
+  if (change.eventType === 'DELETE') state.alerts.delete(change.old.id);
+  else state.alerts.set(change.new.id, fromRealtime(change.new));
+  renderAlerts(state.alerts, alertActions);
+}
+
+// Each change comes back through Realtime like any other; the answer is applied too, so
+// the list is right even when the socket is slow.
+async function acknowledge(alertId) {
+  await changeAlert(() => postJson(`/api/alerts/${alertId}/acknowledge`));
+}
+
+async function dismiss(alertId) {
+  await changeAlert(() => postJson(`/api/alerts/${alertId}/dismiss`));
+}
+
+async function changeAlert(request) {
+  try {
+    const alert = await request();
+    if (alert.profile_id === state.profileId && !state.alerts.get(alert.id)?.live) {
+      state.alerts.set(alert.id, alert);
+      renderAlerts(state.alerts, alertActions);
+    }
+  } catch (error) {
+    showMessage(error.message);
+  }
 }
 
 // --- journey ------------------------------------------------------------------------------------
@@ -305,35 +308,15 @@ async function loadJourney(profileId) {
   if (state.profileId === profileId) renderJourney(journey);
 }
 
-function renderJourney(journey) {
-  const s = journey.summary;
-  const items = (list, text) => (list.length ? list.map(text).join(', ') : 'none');
-  $('summary').replaceChildren(...(s ? [
-    ['Active medications', items(s.active_medications, (m) => (m.dose ? `${m.name} ${m.dose}` : m.name))],
-    ['Active problems', items(s.active_problems, (p) => p.name)],
-    ['Allergies', items(s.allergies, (a) => a.substance)],
-    ['Latest vitals', items(s.latest_vitals, (v) => `${v.name} ${v.value}${v.unit ? ` ${v.unit}` : ''}`)],
-    ['Records', items(Object.entries(s.counts), ([table, n]) => `${n} ${table}`)],
-  ] : [['Summary', 'not shared with you']]).flatMap(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]));
-
-  $('series').replaceChildren(...journey.lab_series.map((x) => el('li', { 'data-series': x.series_key },
-    el('span', { class: 'name' }, x.name),
-    el('span', {}, x.latest_value === null ? '' : `${x.latest_value}${x.unit ? ` ${x.unit}` : ''}`),
-    el('small', {}, [x.direction, `${x.point_count} point${x.point_count === 1 ? '' : 's'}`].filter(Boolean).join(' · ')))));
-
-  $('timeline').replaceChildren(...journey.timeline.entries.map((e) => el('li', { 'data-kind': e.kind },
-    el('time', {}, day(e.occurred_at)),
-    el('span', { class: 'name' }, e.title),
-    el('small', {}, e.kind))));
-  if (journey.timeline.entries.length === 0) $('timeline').append(el('li', { class: 'empty' }, 'Nothing yet.'));
-}
-
 // --- start ------------------------------------------------------------------------------------
 
 async function start() {
   state.config = await (await fetch('/app/config.json')).json();
-  $('sign-in-form').addEventListener('submit', signIn);
+  $('demo-panel').hidden = !state.config.demoSignIn;
+  $('sign-in-form').addEventListener('submit', signInWithToken);
+  $('demo-sign-in').addEventListener('click', () => void signInAsDemoUser());
   $('upload-form').addEventListener('submit', upload);
+  $('report').addEventListener('click', () => void openReport());
   $('sign-out').addEventListener('click', () => void signOut());
   $('profile').addEventListener('change', (event) => void openProfile(event.target.value));
   document.body.dataset.ready = 'true';

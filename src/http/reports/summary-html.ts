@@ -16,7 +16,8 @@ export { escapeHtml } from './trend-chart.js';
 
 export const SUMMARY_HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
-const STYLE = `
+/** The page's one stylesheet; exported so the /app page can allow exactly it (by hash) when it opens the report. */
+export const SUMMARY_STYLE = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #1b1f24;
@@ -78,7 +79,7 @@ export function renderSummaryHtml(report: HealthSummaryReport): string {
     '<meta name="referrer" content="no-referrer">',
     `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(SUMMARY_HTML_CSP)}">`,
     `<title>${escapeHtml(`Health summary: ${profile.display_name}`)}</title>`,
-    `<style>${STYLE}</style>`,
+    `<style>${SUMMARY_STYLE}</style>`,
     '</head>',
     '<body>',
     '<header>',
