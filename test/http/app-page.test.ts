@@ -201,6 +201,17 @@ browserTest('upload the sample: status, journey and the alert appear live, witho
     assert.match(await ctx.page.textContent('#timeline li[data-kind="results"]') ?? '', '2024-03-09');
     await until(async () => /8 results/.test(await ctx.page.textContent('#summary') ?? ''), WAIT_MS);
 
+    // Quick search finds the result and what the report says, the words marked, as text.
+    await ctx.page.fill('#search-q', 'ferrit');
+    await ctx.page.click('#search-go');
+    await ctx.page.waitForSelector('#search-results li[data-kind="observation"]', { timeout: WAIT_MS });
+    assert.match(await ctx.page.textContent('#search-results li[data-kind="observation"] .name') ?? '', /^Ferritin/);
+    assert.ok((await ctx.page.$$('#search-results li[data-kind="page"]')).length >= 1, 'the page text is found too');
+    assert.match(await ctx.page.textContent('#search-results li mark') ?? '', /^ferritin$/i);
+    await ctx.page.fill('#search-q', 'zzzzqqq');
+    await ctx.page.click('#search-go');
+    await ctx.page.waitForSelector('#search-results li.empty', { timeout: WAIT_MS });
+
     // The same file again: marked as a duplicate of the first, not counted as a new document.
     await ctx.page.setInputFiles('#upload-file', SAMPLE);
     await ctx.page.click('#upload');

@@ -3,7 +3,7 @@
 // JavaScript modules, no build step; every value from the server is written with
 // textContent (dom.js), never parsed as HTML.
 import { $, showMessage } from './dom.js';
-import { renderAlerts, renderDocuments, renderJourney } from './views.js';
+import { renderAlerts, renderDocuments, renderJourney, renderSearch } from './views.js';
 
 const state = {
   token: null,
@@ -174,6 +174,9 @@ function subscribe(profileId) {
 const alertActions = { acknowledge, dismiss };
 
 async function openProfile(profileId) {
+  // Results of another profile's search do not belong under this one.
+  $('search-results').hidden = true;
+  $('search-results').replaceChildren();
   await leaveChannel();
   state.profileId = profileId;
   state.documents.clear();
@@ -308,6 +311,20 @@ async function loadJourney(profileId) {
   if (state.profileId === profileId) renderJourney(journey);
 }
 
+// --- search -------------------------------------------------------------------------------------
+
+async function search(event) {
+  event.preventDefault();
+  const q = $('search-q').value.trim();
+  if (!q || !state.profileId) return;
+  try {
+    const { results } = await api(`/api/search?${new URLSearchParams({ q, profile_id: state.profileId })}`);
+    renderSearch(results, q);
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
 // --- start ------------------------------------------------------------------------------------
 
 async function start() {
@@ -319,6 +336,7 @@ async function start() {
   $('report').addEventListener('click', () => void openReport());
   $('sign-out').addEventListener('click', () => void signOut());
   $('profile').addEventListener('change', (event) => void openProfile(event.target.value));
+  $('search-form').addEventListener('submit', (event) => void search(event));
   document.body.dataset.ready = 'true';
 }
 

@@ -91,3 +91,19 @@ export function renderJourney(journey) {
     el('small', {}, e.kind.replace(/_/g, ' ')))));
   if (journey.timeline.entries.length === 0) $('timeline').append(emptyItem('Nothing yet: uploads and records appear here by date.'));
 }
+
+const SEARCH_KINDS = {
+  document: 'document', page: 'document text', observation: 'result', medication: 'medicine', condition: 'condition',
+  allergy: 'allergy', immunization: 'vaccine', encounter: 'visit', procedure: 'procedure',
+};
+
+/** Search results: the snippet's matched words in <mark>, every part added as text. */
+export function renderSearch(results, query) {
+  const list = $('search-results');
+  list.hidden = false;
+  list.replaceChildren(...results.map((r) => el('li', { 'data-kind': r.kind },
+    el('span', { class: 'name' }, r.title),
+    el('small', {}, `${SEARCH_KINDS[r.kind] ?? r.kind}${r.page ? ` · page ${r.page}` : ''}`),
+    el('p', { class: 'snippet' }, ...r.snippet.map((part) => (part.match ? el('mark', {}, part.text) : part.text))))));
+  if (results.length === 0) list.append(emptyItem(`Nothing found for "${query}" in this profile.`));
+}
