@@ -143,38 +143,43 @@ const api = startService('api', {
   RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
   RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
 });
-const base = `http://127.0.0.1:${port}`;
-await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200, 100, 60_000);
-
+// Stopped however the run ends: a child api left behind would hold the database.
+let result: autocannon.Result;
 let foreign = 0;
 let asked = 0;
-const owners = new Map<string, Set<string>>();
-for (const person of people) owners.set(person.token, new Set(person.profiles));
-const random = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
-const request = () => {
-  const person = random(people);
-  const query = new URLSearchParams({ q: random(TERMS) });
-  if (Math.random() < 0.5) query.set('profile_id', random(person.profiles));
-  return { method: 'GET' as const, path: `/api/search?${query}`, headers: { authorization: `Bearer ${person.token}` } };
-};
-// A warm-up round, checked: every result is one of the asker's profiles.
-for (let i = 0; i < 200; i++) {
-  const r = request();
-  const res = await fetch(base + r.path, { headers: r.headers });
-  if (res.status !== 200) throw new Error(`search answered ${res.status}: ${await res.text()}`);
-  const body = (await res.json()) as { results: { profile_id: string }[] };
-  asked++;
-  const mine = owners.get(r.headers.authorization.slice(7))!;
-  foreign += body.results.filter((x) => !mine.has(x.profile_id)).length;
-}
+try {
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200, 100, 60_000);
 
-const result = await autocannon({
-  url: base,
-  connections: CONNECTIONS,
-  duration: SECONDS,
-  requests: [{ setupRequest: (req) => ({ ...req, ...request() }) }],
-});
-await api.stop();
+  const owners = new Map<string, Set<string>>();
+  for (const person of people) owners.set(person.token, new Set(person.profiles));
+  const random = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
+  const request = () => {
+    const person = random(people);
+    const query = new URLSearchParams({ q: random(TERMS) });
+    if (Math.random() < 0.5) query.set('profile_id', random(person.profiles));
+    return { method: 'GET' as const, path: `/api/search?${query}`, headers: { authorization: `Bearer ${person.token}` } };
+  };
+  // A warm-up round, checked: every result is one of the asker's profiles.
+  for (let i = 0; i < 200; i++) {
+    const r = request();
+    const res = await fetch(base + r.path, { headers: r.headers });
+    if (res.status !== 200) throw new Error(`search answered ${res.status}: ${await res.text()}`);
+    const body = (await res.json()) as { results: { profile_id: string }[] };
+    asked++;
+    const mine = owners.get(r.headers.authorization.slice(7))!;
+    foreign += body.results.filter((x) => !mine.has(x.profile_id)).length;
+  }
+
+  result = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [{ setupRequest: (req) => ({ ...req, ...request() }) }],
+  });
+} finally {
+  await api.stop();
+}
 await pool.end();
 if (!process.env.BENCH_KEEP_DATABASE) await database.drop(); else console.log(`kept ${database.name}`);
 await rm(storageDir, { recursive: true, force: true });
