@@ -92,6 +92,19 @@ test("a deleted document's text is found no more", async (ctx) => {
   assert.equal((await search(ctx, 'owner', { q: 'ferritin' })).body.results, []);
 });
 
+test('the index follows every change: a renamed record, a renamed document, a deleted record', async (ctx) => {
+  const id = await insertRecord(ctx.db.pool, 'conditions', ctx.profile, { name: 'Seasonal rhinitis', clinical_status: 'active' });
+  const titles = async (q: string) => (await search(ctx, 'owner', { q })).body.results.map((r: { kind: string; title: string }) => `${r.kind}:${r.title}`);
+  assert.equal(await titles('rhinit'), ['condition:Seasonal rhinitis']);
+  await ctx.db.pool.query(`update public.conditions set name = 'Allergic rhinitis' where id = $1::uuid`, [id]);
+  assert.equal(await titles('seasonal'), []);
+  assert.equal(await titles('allergic rhin'), ['condition:Allergic rhinitis']);
+  await ctx.db.pool.query(`update public.documents set file_name = 'lipids-march.pdf' where id = $1::uuid`, [ctx.document]);
+  assert.ok((await titles('fasting')).includes('page:lipids-march.pdf'), 'pages carry their document\'s new name');
+  await ctx.db.pool.query('delete from public.conditions where id = $1::uuid', [id]);
+  assert.equal(await titles('rhinit'), []);
+});
+
 test('snippet parts keep document text as text', () => {
   assert.equal(snippetParts('a \u0002b\u0003 <i>c</i>'), [{ text: 'a ', match: false }, { text: 'b', match: true }, { text: ' <i>c</i>', match: false }]);
   assert.equal(snippetParts(''), []);
