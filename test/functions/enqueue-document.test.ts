@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import { createTestApi, type TestApi } from '../helpers/api.js';
-import { bearer, expiredToken, problemOf, startEdgeFunctions, type TestEdgeFunctions } from '../helpers/edge-functions.js';
+import { bearer, expiredToken, problemOf, tokenWith, startEdgeFunctions, type TestEdgeFunctions } from '../helpers/edge-functions.js';
 import { createDocument, createProfile, createUser } from '../helpers/fixtures.js';
 import { databaseSuite, type DatabaseContext } from '../helpers/suite.js';
 
@@ -60,7 +60,7 @@ test('another user\'s document answers 404 like a missing one, and nothing is qu
   assert.equal(await state(ctx, document), { status: 'uploaded', jobs: [] });
 });
 
-test('no token answers 401 token_missing; an expired one 401 token_expired; a forged one 401 token_invalid; nothing is queued', async (ctx) => {
+test("no token answers 401 token_missing; an expired one 401 token_expired; a forged one 401 token_invalid; another audience's or the service's 401; nothing is queued", async (ctx) => {
   const document = await createDocument(ctx.db.pool, ctx.profile, ctx.owner);
   const none = await enqueue(ctx, {}, { document_id: document });
   assert.is(none.headers.get('www-authenticate')?.startsWith('Bearer'), true);
@@ -70,6 +70,8 @@ test('no token answers 401 token_missing; an expired one 401 token_expired; a fo
   const good = await ctx.api.tokenFor(ctx.owner);
   const forged = `${good.slice(0, good.lastIndexOf('.'))}.${'A'.repeat(43)}`;
   assert.equal(await problemOf(await enqueue(ctx, bearer(forged), { document_id: document })), { status: 401, code: 'token_invalid', type: 'application/problem+json' });
+  const otherAudience = await tokenWith(ctx.api, ctx.owner, { aud: 'another-project' });
+  assert.equal(await problemOf(await enqueue(ctx, bearer(otherAudience), { document_id: document })), { status: 401, code: 'token_wrong_audience', type: 'application/problem+json' });
   const service = await ctx.api.serviceToken();
   assert.equal((await problemOf(await enqueue(ctx, bearer(service), { document_id: document }))).status, 401);
   assert.equal(await state(ctx, document), { status: 'uploaded', jobs: [] });

@@ -35,6 +35,17 @@ export function startEdgeFunctions(db: TestDatabase, api: TestApi): TestEdgeFunc
   };
 }
 
+/** A user token signed with the test api's secret, with these claims over a user's usual ones. */
+export async function tokenWith(api: TestApi, userId: string, claims: Record<string, unknown>): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ role: 'authenticated', aud: 'authenticated', ...claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(userId)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(new TextEncoder().encode(api.auth.jwtSecret));
+}
+
 /** A user token that expired `secondsAgo` ago (past the 30 s clock tolerance by default). */
 export async function expiredToken(api: TestApi, userId: string, secondsAgo = 600): Promise<string> {
   const now = Math.floor(Date.now() / 1000);

@@ -66,7 +66,7 @@ export async function verifyUser(request: Request): Promise<UserClaims> {
   }
   let payload: JWTPayload;
   try {
-    const options = { algorithms: [String(alg)], audience: AUDIENCE, clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['exp'] };
+    const options = { algorithms: [String(alg)], clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['exp'] };
     if (alg === 'HS256') {
       if (!secret) throw unauthorized('token_invalid', 'HS256 tokens are not accepted: no JWT secret is configured');
       ({ payload } = await jwtVerify(token, secret, options));
@@ -79,7 +79,10 @@ export async function verifyUser(request: Request): Promise<UserClaims> {
   } catch (error) {
     throw translate(error);
   }
+  // The role first, as the api checks it: an API key (anon) is not a user's token, whatever its audience.
   if (payload.role !== 'authenticated') throw unauthorized('token_role_invalid', 'a signed-in user\'s token is required');
+  const audiences = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (!audiences.includes(AUDIENCE)) throw unauthorized('token_wrong_audience', `token audience must be "${AUDIENCE}"`);
   if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) throw unauthorized('token_invalid', 'token must have a user id (uuid) as sub');
   return payload as UserClaims;
 }
