@@ -52,13 +52,14 @@ export async function startApi(config: Config, pool: Pool, log: Logger, metrics?
 /**
  * The Edge Functions, when this machine serves them (config.edgeFunctions: Deno installed,
  * not on Render), with what Supabase gives a function: the database, the project's URL and
- * the key user tokens are signed with (the dev secret locally).
+ * the key user tokens are signed with (the dev secret locally) and the project's secret keys.
  */
 async function localEdgeFunctions(config: Config, pool: Pool, log: Logger): Promise<EdgeFunctionHost | undefined> {
   if (!config.edgeFunctions) return undefined;
   const env: Record<string, string> = { SUPABASE_DB_URL: targetOf(pool).url };
   const secret = await resolveJwtSecret(config.auth);
   if (secret) env.SUPABASE_JWT_SECRET = new TextDecoder().decode(secret);
+  if (config.auth.secretKeys.length > 0) env.SUPABASE_SECRET_KEYS = JSON.stringify(Object.fromEntries(config.auth.secretKeys.map((key, i) => [i === 0 ? 'default' : `key_${i}`, key])));
   const project = config.documents.supabaseUrl;
   if (project) env.SUPABASE_URL = project;
   const host = new EdgeFunctionHost(config.edgeFunctions, env, log);

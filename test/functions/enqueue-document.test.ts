@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import { createTestApi, type TestApi } from '../helpers/api.js';
-import { bearer, expiredToken, problemOf, tokenWith, startEdgeFunctions, type TestEdgeFunctions } from '../helpers/edge-functions.js';
+import { bearer, expiredToken, problemOf, TEST_SECRET_KEY, tokenWith, startEdgeFunctions, type TestEdgeFunctions } from '../helpers/edge-functions.js';
 import { createDocument, createProfile, createUser } from '../helpers/fixtures.js';
 import { databaseSuite, type DatabaseContext } from '../helpers/suite.js';
 
@@ -60,7 +60,7 @@ test('another user\'s document answers 404 like a missing one, and nothing is qu
   assert.equal(await state(ctx, document), { status: 'uploaded', jobs: [] });
 });
 
-test("no token answers 401 token_missing; an expired one 401 token_expired; a forged one 401 token_invalid; another audience's or the service's 401; nothing is queued", async (ctx) => {
+test("no token answers 401 token_missing; an expired one 401 token_expired; a forged one 401 token_invalid; another audience's, an anon's or a wrong secret key's 401; nothing is queued", async (ctx) => {
   const document = await createDocument(ctx.db.pool, ctx.profile, ctx.owner);
   const none = await enqueue(ctx, {}, { document_id: document });
   assert.is(none.headers.get('www-authenticate')?.startsWith('Bearer'), true);
@@ -72,9 +72,38 @@ test("no token answers 401 token_missing; an expired one 401 token_expired; a fo
   assert.equal(await problemOf(await enqueue(ctx, bearer(forged), { document_id: document })), { status: 401, code: 'token_invalid', type: 'application/problem+json' });
   const otherAudience = await tokenWith(ctx.api, ctx.owner, { aud: 'another-project' });
   assert.equal(await problemOf(await enqueue(ctx, bearer(otherAudience), { document_id: document })), { status: 401, code: 'token_wrong_audience', type: 'application/problem+json' });
-  const service = await ctx.api.serviceToken();
-  assert.equal((await problemOf(await enqueue(ctx, bearer(service), { document_id: document }))).status, 401);
+  const anon = await tokenWith(ctx.api, ctx.owner, { role: 'anon' });
+  assert.equal((await problemOf(await enqueue(ctx, bearer(anon), { document_id: document }))).code, 'token_role_invalid');
+  assert.equal((await problemOf(await enqueue(ctx, bearer('sb_secret_not0the0project0key000000'), { document_id: document }))).code, 'token_invalid');
   assert.equal(await state(ctx, document), { status: 'uploaded', jobs: [] });
+});
+
+const storageWebhook = (record: Record<string, unknown>) => ({ type: 'INSERT', schema: 'storage', table: 'objects', record, old_record: null });
+
+test('a database webhook on storage.objects, sent with the project\'s secret key, queues the new object\'s document', async (ctx) => {
+  const document = await createDocument(ctx.db.pool, ctx.profile, ctx.owner);
+  const { rows: [row] } = await ctx.db.pool.query<{ storage_path: string }>('select storage_path from public.documents where id = $1::uuid', [document]);
+  const response = await enqueue(ctx, bearer(TEST_SECRET_KEY), storageWebhook({ bucket_id: 'documents', name: row!.storage_path }));
+  assert.is(response.status, 202);
+  assert.equal(await response.json(), { document_id: document, status: 'queued', queued: true });
+  assert.equal(await state(ctx, document), { status: 'queued', jobs: ['pending'] });
+  // The same from a webhook on public.documents, with a service_role token: already queued.
+  const again = await enqueue(ctx, bearer(await ctx.api.serviceToken()), { type: 'INSERT', schema: 'public', table: 'documents', record: { id: document } });
+  assert.equal([again.status, await again.json()], [200, { document_id: document, status: 'queued', queued: false }]);
+  assert.equal(await state(ctx, document), { status: 'queued', jobs: ['pending'] });
+});
+
+test('a webhook for another bucket, or for an object whose row has not arrived, queues nothing; a malformed one is a 400', async (ctx) => {
+  const document = await createDocument(ctx.db.pool, ctx.profile, ctx.owner);
+  const { rows: [row] } = await ctx.db.pool.query<{ storage_path: string }>('select storage_path from public.documents where id = $1::uuid', [document]);
+  for (const record of [{ bucket_id: 'avatars', name: row!.storage_path }, { bucket_id: 'documents', name: `${ctx.profile}/not-yet/report.pdf` }]) {
+    const response = await enqueue(ctx, bearer(TEST_SECRET_KEY), storageWebhook(record));
+    assert.equal([response.status, await response.json()], [200, { document_id: null, status: null, queued: false }], record.name);
+  }
+  assert.equal(await state(ctx, document), { status: 'uploaded', jobs: [] });
+  for (const body of [{ type: 'UPDATE', schema: 'storage', table: 'objects', record: {} }, { type: 'INSERT', schema: 'public', table: 'profiles', record: { id: ctx.profile } }, storageWebhook({ bucket_id: 'documents' })]) {
+    assert.equal((await problemOf(await enqueue(ctx, bearer(TEST_SECRET_KEY), body))).code, 'validation_failed', JSON.stringify(body));
+  }
 });
 
 test('a body without a document uuid answers 400 validation_failed', async (ctx) => {

@@ -12,6 +12,9 @@ import { createLogger } from '../../src/log.js';
 import type { TestApi } from './api.js';
 import { config, type TestDatabase } from './database.js';
 
+/** The project's secret key as Supabase gives it to functions (SUPABASE_SECRET_KEYS), e.g. for a database webhook. */
+export const TEST_SECRET_KEY = 'sb_secret_test0123456789abcdefghijklmn';
+
 export interface TestEdgeFunctions {
   host: EdgeFunctionHost;
   /** Calls a function directly on its Deno process, as Supabase's gateway would. */
@@ -24,7 +27,8 @@ export function startEdgeFunctions(db: TestDatabase, api: TestApi): TestEdgeFunc
   if (!settings) throw new Error('Deno is not installed (node_modules/.bin/deno): `npm install` adds the pinned devDependency');
   const secret = api.auth.jwtSecret;
   if (!secret) throw new Error('the test api has no JWT secret');
-  const host = new EdgeFunctionHost(settings, { SUPABASE_DB_URL: db.url, SUPABASE_JWT_SECRET: secret }, createLogger('silent'));
+  const env = { SUPABASE_DB_URL: db.url, SUPABASE_JWT_SECRET: secret, SUPABASE_SECRET_KEYS: JSON.stringify({ default: TEST_SECRET_KEY }) };
+  const host = new EdgeFunctionHost(settings, env, createLogger('silent'));
   return {
     host,
     async call(name, init = {}) {

@@ -57,7 +57,55 @@ export function bearerToken(request: Request): string {
 
 /** The verified claims of the signed-in user who sent the request; a 401 Problem otherwise. */
 export async function verifyUser(request: Request): Promise<UserClaims> {
+  return userClaims(await verifiedPayload(bearerToken(request)));
+}
+
+export type Caller = { kind: 'user'; claims: UserClaims } | { kind: 'service' };
+
+/**
+ * A signed-in user, or the project itself: a database webhook or a server calling with one
+ * of the project's secret keys (SUPABASE_SECRET_KEYS, Supabase's default secret; or the
+ * legacy SUPABASE_SERVICE_ROLE_KEY) or a verified service_role token.
+ */
+export async function verifyCaller(request: Request): Promise<Caller> {
   const token = bearerToken(request);
+  if (token.startsWith('sb_')) {
+    if (secretKeys.some((key) => sameText(key, token))) return { kind: 'service' };
+    throw unauthorized('token_invalid', 'the key is not one of this project\'s secret keys');
+  }
+  if (legacyServiceKey && sameText(legacyServiceKey, token)) return { kind: 'service' };
+  const payload = await verifiedPayload(token);
+  if (payload.role === 'service_role') return { kind: 'service' };
+  return { kind: 'user', claims: userClaims(payload) };
+}
+
+const secretKeys = projectSecretKeys();
+const legacyServiceKey = Deno.env.get('SUPABASE_SERVICE_ROLE_KEY');
+
+/** SUPABASE_SECRET_KEYS: a JSON object of the project's secret keys by name. */
+function projectSecretKeys(): string[] {
+  const raw = Deno.env.get('SUPABASE_SECRET_KEYS');
+  if (!raw) return [];
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    const values = parsed && typeof parsed === 'object' ? Object.values(parsed as Record<string, unknown>) : [];
+    return values.filter((v): v is string => typeof v === 'string' && v.startsWith('sb_secret_'));
+  } catch {
+    console.warn('SUPABASE_SECRET_KEYS is not a JSON object; secret keys are not accepted');
+    return [];
+  }
+}
+
+/** Compares in time independent of where the texts differ: a key must not be guessable byte by byte. */
+function sameText(a: string, b: string): boolean {
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  let difference = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) difference |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return difference === 0;
+}
+
+async function verifiedPayload(token: string): Promise<JWTPayload> {
   let alg: unknown;
   try {
     alg = decodeProtectedHeader(token).alg;
@@ -79,6 +127,10 @@ export async function verifyUser(request: Request): Promise<UserClaims> {
   } catch (error) {
     throw translate(error);
   }
+  return payload;
+}
+
+function userClaims(payload: JWTPayload): UserClaims {
   // The role first, as the api checks it: an API key (anon) is not a user's token, whatever its audience.
   if (payload.role !== 'authenticated') throw unauthorized('token_role_invalid', 'a signed-in user\'s token is required');
   const audiences = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];

@@ -19,7 +19,22 @@ pool?.on('error', () => {
 });
 
 /** Runs `work` in one transaction as the signed-in user: RLS decides what it sees. */
-export async function asUser<T>(claims: Record<string, unknown>, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export function asUser<T>(claims: Record<string, unknown>, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(async (client) => {
+    await client.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1::text, true)`, [JSON.stringify(claims)]);
+    return work(client);
+  });
+}
+
+/** Runs `work` in one transaction as the service (a caller that proved it is the project). */
+export function asService<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(async (client) => {
+    await becomeService(client);
+    return work(client);
+  });
+}
+
+async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
   if (!pool) throw new Error('SUPABASE_DB_URL is not set');
   let client: PoolClient;
   try {
@@ -29,7 +44,6 @@ export async function asUser<T>(claims: Record<string, unknown>, work: (client: 
   }
   try {
     await client.query('begin');
-    await client.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1::text, true)`, [JSON.stringify(claims)]);
     const result = await work(client);
     await client.query('commit');
     return result;

@@ -1,34 +1,92 @@
 /**
- * enqueue-document: the quick acknowledgement after a client uploaded a file straight to
- * Storage. POST {"document_id": "<uuid>"} with the user's access token.
+ * enqueue-document: the quick acknowledgement after a file was uploaded straight to
+ * Storage. Two callers:
+ * - the client, POST {"document_id": "<uuid>"} with the user's access token. The user's
+ *   part runs as the user under RLS, so "is this document the caller's" is the database's
+ *   answer: another user's document is as missing as one that does not exist (404 either
+ *   way). Then, as the service, private.queue_upload queues it.
+ * - a Supabase database webhook on INSERT into storage.objects (or public.documents),
+ *   sent with one of the project's secret keys: the document the new object belongs to is
+ *   queued. Where a trigger on storage.objects is permitted the migrations queue it
+ *   already; the webhook is for where it is not, and either way nothing is queued twice.
  *
- * The user's part runs as the user under RLS, so "is this document the caller's" is the
- * database's answer: another user's document is as missing as one that does not exist
- * (404 either way). Then, as the service, private.queue_upload queues it with its
- * process_document job — the one place an upload becomes queued. A document already past
- * `uploaded` (a trigger or an earlier call queued it) answers 200 with its status, so
- * calling twice is harmless.
+ * private.queue_upload is the one place an upload becomes queued, with its process_document
+ * job. A document already past `uploaded` (a trigger or an earlier call queued it) answers
+ * 200 with its status, so calling twice is harmless; a fresh queueing answers 202.
  */
-import { verifyUser } from '../_shared/auth.ts';
+import { verifyCaller } from '../_shared/auth.ts';
 import { json } from '../_shared/cors.ts';
-import { asUser, becomeService } from '../_shared/database.ts';
+import { asService, asUser, becomeService, type PoolClient } from '../_shared/database.ts';
 import { handler, jsonBody, UUID } from '../_shared/handler.ts';
 import { Problem } from '../_shared/problem.ts';
 
-Deno.serve(handler(['POST'], async (request) => {
-  const claims = await verifyUser(request);
-  const body = await jsonBody(request);
+const BUCKET = 'documents';
+
+interface Outcome {
+  document_id: string | null;
+  status: string | null;
+  queued: boolean;
+}
+
+/** As the service: queue the document if it is still `uploaded`, and say where it stands. */
+async function queue(client: PoolClient, documentId: string): Promise<Outcome> {
+  const queued = (await client.query<{ queued: boolean }>('select private.queue_upload($1::uuid) as queued', [documentId])).rows[0]?.queued ?? false;
+  const now = (await client.query<{ status: string }>('select status from public.documents where id = $1::uuid', [documentId])).rows[0];
+  return { document_id: documentId, status: now?.status ?? null, queued };
+}
+
+function documentIdOf(body: Record<string, unknown>): string {
   const documentId = body.document_id;
-  if (typeof documentId !== 'string' || !UUID.test(documentId)) {
-    throw new Problem(400, 'validation_failed', 'document_id must be a uuid');
+  if (typeof documentId !== 'string' || !UUID.test(documentId)) throw new Problem(400, 'validation_failed', 'document_id must be a uuid');
+  return documentId;
+}
+
+/** What a database webhook names: a new object in the documents bucket, or a new document row. */
+function webhookTarget(body: Record<string, unknown>): { storagePath: string } | { documentId: string } | null {
+  const record = body.record;
+  if (body.type !== 'INSERT' || record === null || typeof record !== 'object') throw new Problem(400, 'validation_failed', 'expected a database webhook INSERT payload or {"document_id": …}');
+  const row = record as Record<string, unknown>;
+  if (body.schema === 'storage' && body.table === 'objects') {
+    if (row.bucket_id !== BUCKET) return null;
+    if (typeof row.name !== 'string' || !row.name) throw new Problem(400, 'validation_failed', 'record.name must be the object\'s path');
+    return { storagePath: row.name };
   }
-  const answer = await asUser(claims, async (client) => {
-    const visible = await client.query<{ status: string }>('select status from public.documents where id = $1::uuid', [documentId]);
-    if (!visible.rows[0]) throw new Problem(404, 'document_not_found', 'there is no such document, or it is not yours');
-    await becomeService(client);
-    const queued = (await client.query<{ queued: boolean }>('select private.queue_upload($1::uuid) as queued', [documentId])).rows[0].queued;
-    const now = (await client.query<{ status: string }>('select status from public.documents where id = $1::uuid', [documentId])).rows[0];
-    return { queued, status: now.status };
+  if (body.schema === 'public' && body.table === 'documents') {
+    if (typeof row.id !== 'string' || !UUID.test(row.id)) throw new Problem(400, 'validation_failed', 'record.id must be a uuid');
+    return { documentId: row.id };
+  }
+  throw new Problem(400, 'validation_failed', 'only INSERTs into storage.objects or public.documents are handled');
+}
+
+async function forService(body: Record<string, unknown>): Promise<Outcome> {
+  const target = 'document_id' in body ? { documentId: documentIdOf(body) } : webhookTarget(body);
+  if (!target) return { document_id: null, status: null, queued: false };
+  return asService(async (client) => {
+    let documentId: string | undefined;
+    if ('documentId' in target) documentId = target.documentId;
+    else documentId = (await client.query<{ id: string }>('select id from public.documents where storage_path = $1::text', [target.storagePath])).rows[0]?.id;
+    // An object whose row has not arrived yet: the row's own trigger queues it then.
+    if (!documentId) return { document_id: null, status: null, queued: false };
+    const exists = await client.query('select 1 from public.documents where id = $1::uuid', [documentId]);
+    if (!exists.rowCount) throw new Problem(404, 'document_not_found', 'there is no such document');
+    return queue(client, documentId);
   });
-  return json({ document_id: documentId, status: answer.status, queued: answer.queued }, answer.queued ? 202 : 200);
+}
+
+Deno.serve(handler(['POST'], async (request) => {
+  const caller = await verifyCaller(request);
+  const body = await jsonBody(request);
+  let outcome: Outcome;
+  if (caller.kind === 'service') {
+    outcome = await forService(body);
+  } else {
+    const documentId = documentIdOf(body);
+    outcome = await asUser(caller.claims, async (client) => {
+      const visible = await client.query('select 1 from public.documents where id = $1::uuid', [documentId]);
+      if (!visible.rowCount) throw new Problem(404, 'document_not_found', 'there is no such document, or it is not yours');
+      await becomeService(client);
+      return queue(client, documentId);
+    });
+  }
+  return json(outcome, outcome.queued ? 202 : 200);
 }));
