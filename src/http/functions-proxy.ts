@@ -31,6 +31,8 @@ export function functionsProxy(host: EdgeFunctionHost) {
     const headers: http.OutgoingHttpHeaders = {};
     for (const [key, value] of Object.entries(ctx.req.headers)) if (!HOP_BY_HOP.has(key)) headers[key] = value;
     headers['x-forwarded-host'] = ctx.host;
+    // The function's audit entries then carry the api's request id, as the api's own do.
+    headers['x-request-id'] = ctx.state.requestId;
     const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const outgoing = http.request(target, { method: ctx.method, headers }, resolve);
       outgoing.once('error', () => reject(new HttpProblem(503, 'function_unavailable', `${name} did not answer`).withHeaders({ 'Retry-After': '2' })));

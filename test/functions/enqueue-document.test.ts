@@ -24,6 +24,12 @@ test.after(async (ctx) => {
 const enqueue = async (ctx: C, headers: Record<string, string>, body: unknown) =>
   ctx.functions.call('enqueue-document', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
+async function auditTrail(ctx: C, documentId: string) {
+  const { rows } = await ctx.db.pool.query(
+    `select actor_user_id, actor_kind, profile_id, action, outcome, details from public.audit_log where resource_type = 'document' and resource_id = $1::text order by id`, [documentId]);
+  return rows;
+}
+
 async function state(ctx: C, documentId: string) {
   const { rows: [document] } = await ctx.db.pool.query<{ status: string }>('select status from public.documents where id = $1::uuid', [documentId]);
   const { rows: jobs } = await ctx.db.pool.query<{ status: string }>(
@@ -38,6 +44,9 @@ test('the owner\'s token queues their uploaded document with its process_documen
   assert.is(response.status, 202);
   assert.equal(await response.json(), { document_id: document, status: 'queued', queued: true });
   assert.equal(await state(ctx, document), { status: 'queued', jobs: ['pending'] });
+  assert.equal(await auditTrail(ctx, document), [
+    { actor_user_id: ctx.owner, actor_kind: 'user', profile_id: ctx.profile, action: 'document.enqueue', outcome: 'success', details: { queued: true } },
+  ]);
 });
 
 test('calling again answers 200 with the document\'s status and queues nothing more', async (ctx) => {
@@ -58,6 +67,7 @@ test('another user\'s document answers 404 like a missing one, and nothing is qu
   assert.equal(theirs, { status: 404, code: 'document_not_found', type: 'application/problem+json' });
   assert.equal(missing, theirs);
   assert.equal(await state(ctx, document), { status: 'uploaded', jobs: [] });
+  assert.equal(await auditTrail(ctx, document), []);
 });
 
 test("no token answers 401 token_missing; an expired one 401 token_expired; a forged one 401 token_invalid; another audience's, an anon's or a wrong secret key's 401; nothing is queued", async (ctx) => {
@@ -91,6 +101,7 @@ test('a database webhook on storage.objects, sent with the project\'s secret key
   const again = await enqueue(ctx, bearer(await ctx.api.serviceToken()), { type: 'INSERT', schema: 'public', table: 'documents', record: { id: document } });
   assert.equal([again.status, await again.json()], [200, { document_id: document, status: 'queued', queued: false }]);
   assert.equal(await state(ctx, document), { status: 'queued', jobs: ['pending'] });
+  assert.equal((await auditTrail(ctx, document)).map((e) => [e.actor_user_id, e.actor_kind, e.details]), [[null, 'service', { queued: true }], [null, 'service', { queued: false }]]);
 });
 
 test('a webhook for another bucket, or for an object whose row has not arrived, queues nothing; a malformed one is a 400', async (ctx) => {

@@ -60,6 +60,14 @@ test("another family's data is never found: the stranger sees only their own, an
     { status: 404, code: 'profile_not_found', type: 'application/problem+json' });
 });
 
+test('each search is in the audit trail with its count, never its words', async (ctx) => {
+  const response = await ctx.functions.call('quick-search', { search: '?q=fasting', headers: { ...bearer(await ctx.api.tokenFor(ctx.owner)), 'X-Request-Id': 'search-audit-1' } });
+  assert.is(response.status, 200);
+  await response.body?.cancel();
+  const { rows } = await ctx.db.pool.query(`select actor_user_id, actor_kind, profile_id, action, outcome, details::text from public.audit_log where request_id = 'search-audit-1'`);
+  assert.equal(rows, [{ actor_user_id: ctx.owner, actor_kind: 'user', profile_id: null, action: 'search.query', outcome: 'success', details: '{"results": 1}' }]);
+});
+
 test('bad input is a 400 validation_failed; any text is a query, never a syntax error', async (ctx) => {
   for (const body of [{}, { q: '' }, { q: '   ' }, { q: 'x'.repeat(201) }, { q: 'chol', profile_id: 'nope' }, { q: 'chol', limit: 0 }, { q: 'chol', limit: 51 }, { q: 'chol', limit: 1.5 }, [], { q: 42 }]) {
     assert.equal(await problemOf(await searchPost(ctx, ctx.owner, body)), { status: 400, code: 'validation_failed', type: 'application/problem+json' }, JSON.stringify(body));

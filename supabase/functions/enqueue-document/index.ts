@@ -12,8 +12,10 @@
  *
  * private.queue_upload is the one place an upload becomes queued, with its process_document
  * job. A document already past `uploaded` (a trigger or an earlier call queued it) answers
- * 200 with its status, so calling twice is harmless; a fresh queueing answers 202.
+ * 200 with its status, so calling twice is harmless; a fresh queueing answers 202. Each
+ * call that reaches a document is recorded in the audit trail (document.enqueue).
  */
+import { audit, requestIdOf } from '../_shared/audit.ts';
 import { verifyCaller } from '../_shared/auth.ts';
 import { json } from '../_shared/cors.ts';
 import { asService, asUser, becomeService, type PoolClient } from '../_shared/database.ts';
@@ -28,10 +30,19 @@ interface Outcome {
   queued: boolean;
 }
 
-/** As the service: queue the document if it is still `uploaded`, and say where it stands. */
-async function queue(client: PoolClient, documentId: string): Promise<Outcome> {
+interface Acting {
+  /** The signed-in user; null for the project itself. */
+  actor: string | null;
+  requestId: string;
+}
+
+/** As the service: queue the document if it is still `uploaded`, say where it stands, and record it in the audit trail. */
+async function queue(client: PoolClient, documentId: string, acting: Acting): Promise<Outcome> {
   const queued = (await client.query<{ queued: boolean }>('select private.queue_upload($1::uuid) as queued', [documentId])).rows[0]?.queued ?? false;
-  const now = (await client.query<{ status: string }>('select status from public.documents where id = $1::uuid', [documentId])).rows[0];
+  const now = (await client.query<{ status: string; profile_id: string }>('select status, profile_id from public.documents where id = $1::uuid', [documentId])).rows[0];
+  await audit(client, acting.requestId, {
+    actor: acting.actor, action: 'document.enqueue', profileId: now?.profile_id ?? null, resourceType: 'document', resourceId: documentId, details: { queued },
+  });
   return { document_id: documentId, status: now?.status ?? null, queued };
 }
 
@@ -58,7 +69,7 @@ function webhookTarget(body: Record<string, unknown>): { storagePath: string } |
   throw new Problem(400, 'validation_failed', 'only INSERTs into storage.objects or public.documents are handled');
 }
 
-async function forService(body: Record<string, unknown>): Promise<Outcome> {
+async function forService(body: Record<string, unknown>, requestId: string): Promise<Outcome> {
   const target = 'document_id' in body ? { documentId: documentIdOf(body) } : webhookTarget(body);
   if (!target) return { document_id: null, status: null, queued: false };
   return asService(async (client) => {
@@ -69,23 +80,24 @@ async function forService(body: Record<string, unknown>): Promise<Outcome> {
     if (!documentId) return { document_id: null, status: null, queued: false };
     const exists = await client.query('select 1 from public.documents where id = $1::uuid', [documentId]);
     if (!exists.rowCount) throw new Problem(404, 'document_not_found', 'there is no such document');
-    return queue(client, documentId);
+    return queue(client, documentId, { actor: null, requestId });
   });
 }
 
 Deno.serve(handler(['POST'], async (request) => {
   const caller = await verifyCaller(request);
   const body = await jsonBody(request);
+  const requestId = requestIdOf(request);
   let outcome: Outcome;
   if (caller.kind === 'service') {
-    outcome = await forService(body);
+    outcome = await forService(body, requestId);
   } else {
     const documentId = documentIdOf(body);
     outcome = await asUser(caller.claims, async (client) => {
       const visible = await client.query('select 1 from public.documents where id = $1::uuid', [documentId]);
       if (!visible.rowCount) throw new Problem(404, 'document_not_found', 'there is no such document, or it is not yours');
       await becomeService(client);
-      return queue(client, documentId);
+      return queue(client, documentId, { actor: caller.claims.sub, requestId });
     });
   }
   return json(outcome, outcome.queued ? 202 : 200);

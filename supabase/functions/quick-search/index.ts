@@ -7,9 +7,10 @@
  * member searches their profiles, a provider the categories of a live grant, nobody
  * anything else. The words searched for may be health data: never logged.
  */
+import { audit, requestIdOf } from '../_shared/audit.ts';
 import { verifyUser } from '../_shared/auth.ts';
 import { json } from '../_shared/cors.ts';
-import { asUser } from '../_shared/database.ts';
+import { asUser, becomeService } from '../_shared/database.ts';
 import { handler, jsonBody, UUID } from '../_shared/handler.ts';
 import { Problem } from '../_shared/problem.ts';
 import { snippetParts } from '../_shared/snippet.ts';
@@ -65,7 +66,11 @@ Deno.serve(handler(['GET', 'POST'], async (request) => {
       const visible = await client.query('select 1 from public.profiles where id = $1::uuid', [profileId]);
       if (!visible.rowCount) throw new Problem(404, 'profile_not_found', 'there is no such profile, or it is not shared with you');
     }
-    return (await client.query<SearchRow>('select * from public.quick_search($1::text, $2::uuid, $3::int)', [q, profileId, limit])).rows;
+    const found = (await client.query<SearchRow>('select * from public.quick_search($1::text, $2::uuid, $3::int)', [q, profileId, limit])).rows;
+    // The words searched for may themselves be health data: counted, never kept.
+    await becomeService(client);
+    await audit(client, requestIdOf(request), { actor: claims.sub, action: 'search.query', profileId, resourceType: 'search', details: { results: found.length } });
+    return found;
   });
   return json({ results: rows.map((row) => ({ ...row, rank: Math.round(Number(row.rank) * 1e4) / 1e4, snippet: snippetParts(row.snippet) })) });
 }));
