@@ -20,6 +20,14 @@ const START_TIMEOUT_MS = 120_000;
 const LISTENING = /Listening on (http:\/\/[^\s/]+)\//;
 const FUNCTION_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
+/**
+ * As Supabase resolves a function's imports: each `npm:` specifier at its pinned version from
+ * the registry (into DENO_DIR), never from the project's own package.json and node_modules,
+ * which Deno would otherwise find above supabase/functions and use instead.
+ */
+export const DENO_RESOLUTION_FLAGS = ['--node-modules-dir=none'] as const;
+export const DENO_RESOLUTION_ENV = { DENO_NO_PACKAGE_JSON: '1' } as const;
+
 export class EdgeFunctionStartError extends Error {
   override readonly name = 'EdgeFunctionStartError';
 }
@@ -71,10 +79,10 @@ export class EdgeFunctionHost {
     const { deno, functionsDir, denoDir } = this.settings;
     const child = spawn(
       deno,
-      ['run', '--no-prompt', '--allow-net', '--allow-env', `--allow-read=${functionsDir}`, path.join(functionsDir, name, 'index.ts')],
+      ['run', ...DENO_RESOLUTION_FLAGS, '--no-prompt', '--allow-net', '--allow-env', `--allow-read=${functionsDir}`, path.join(functionsDir, name, 'index.ts')],
       {
         cwd: functionsDir,
-        env: { ...this.env, DENO_DIR: denoDir, DENO_SERVE_ADDRESS: 'tcp:127.0.0.1:0', NO_COLOR: '1', PATH: '/usr/local/bin:/usr/bin:/bin' },
+        env: { ...this.env, ...DENO_RESOLUTION_ENV, DENO_DIR: denoDir, DENO_SERVE_ADDRESS: 'tcp:127.0.0.1:0', NO_COLOR: '1', PATH: '/usr/local/bin:/usr/bin:/bin' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -108,7 +116,8 @@ export class EdgeFunctionHost {
         if (!this.closed) this.log.warn({ function: name, code, signal }, 'edge function exited');
       });
     });
-    // After start, the function's own lines are its log: errors only, as they name no data.
+    // After start, what a function writes to stderr: ours write an error's kind only (never
+    // its message), and Deno's own lines name code, not data. Debug: the api's log stays quiet.
     child.stderr?.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.log.debug({ function: name, line: line.slice(0, 500) }, 'edge function');
     });

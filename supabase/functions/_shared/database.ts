@@ -5,7 +5,10 @@
  * as the api runs it (src/db/as-caller.ts): one transaction with the role and the JWT
  * claims set locally, gone at commit.
  */
+// pg ships no types of its own; these are its DefinitelyTyped ones.
+// @deno-types="npm:@types/pg@8.23.1"
 import pg from 'npm:pg@8.23.1';
+// @deno-types="npm:@types/pg@8.23.1"
 import type { PoolClient } from 'npm:pg@8.23.1';
 import { Problem } from './problem.ts';
 
