@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { bearer, expiredToken, problemOf, TEST_SECRET_KEY, tokenWith, startEdgeFunctions, type TestEdgeFunctions } from '../helpers/edge-functions.js';
-import { createDocument, createProfile, createUser } from '../helpers/fixtures.js';
+import { addMember, createDocument, createProfile, createUser } from '../helpers/fixtures.js';
 import { databaseSuite, type DatabaseContext } from '../helpers/suite.js';
 
 interface Ctx { api: TestApi; functions: TestEdgeFunctions; owner: string; stranger: string; profile: string }
@@ -68,6 +68,15 @@ test('another user\'s document answers 404 like a missing one, and nothing is qu
   assert.equal(missing, theirs);
   assert.equal(await state(ctx, document), { status: 'uploaded', jobs: [] });
   assert.equal(await auditTrail(ctx, document), []);
+});
+
+test('a viewer of the profile may read the document but not queue it: 403 profile_read_only', async (ctx) => {
+  const viewer = await createUser(ctx.db.pool);
+  await addMember(ctx.db.pool, ctx.profile, viewer, 'viewer');
+  const document = await createDocument(ctx.db.pool, ctx.profile, ctx.owner);
+  const response = await enqueue(ctx, bearer(await ctx.api.tokenFor(viewer)), { document_id: document });
+  assert.equal(await problemOf(response), { status: 403, code: 'profile_read_only', type: 'application/problem+json' });
+  assert.equal(await state(ctx, document), { status: 'uploaded', jobs: [] });
 });
 
 test("no token answers 401 token_missing; an expired one 401 token_expired; a forged one 401 token_invalid; another audience's, an anon's or a wrong secret key's 401; nothing is queued", async (ctx) => {

@@ -16,6 +16,7 @@ const TITLES = {
   validation_failed: 'Validation failed',
   document_not_found: 'Document not found',
   profile_not_found: 'Profile not found',
+  profile_read_only: 'Profile read-only for you',
   method_not_allowed: 'Method not allowed',
   database_unavailable: 'Database briefly unavailable',
   internal_error: 'Internal server error',

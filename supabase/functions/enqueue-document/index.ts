@@ -4,7 +4,7 @@
  * - the client, POST {"document_id": "<uuid>"} with the user's access token. The user's
  *   part runs as the user under RLS, so "is this document the caller's" is the database's
  *   answer: another user's document is as missing as one that does not exist (404 either
- *   way). Then, as the service, private.queue_upload queues it.
+ *   way), and one the user may only read (a viewer, a provider) is a 403. Then, as the service, private.queue_upload queues it.
  * - a Supabase database webhook on INSERT into storage.objects (or public.documents),
  *   sent with one of the project's secret keys: the document the new object belongs to is
  *   queued. Where a trigger on storage.objects is permitted the migrations queue it
@@ -94,8 +94,11 @@ Deno.serve(handler(['POST'], async (request) => {
   } else {
     const documentId = documentIdOf(body);
     outcome = await asUser(caller.claims, async (client) => {
-      const visible = await client.query('select 1 from public.documents where id = $1::uuid', [documentId]);
-      if (!visible.rowCount) throw new Problem(404, 'document_not_found', 'there is no such document, or it is not yours');
+      // Processing is asked for by whoever may add the profile's documents (owners and managers),
+      // as the api's POST /api/process-document: a viewer or a provider may read it, not queue it.
+      const visible = await client.query<{ editable: boolean }>('select private.can_edit(d.profile_id) as editable from public.documents d where d.id = $1::uuid', [documentId]);
+      if (!visible.rows[0]) throw new Problem(404, 'document_not_found', 'there is no such document, or it is not yours');
+      if (!visible.rows[0].editable) throw new Problem(403, 'profile_read_only', 'only the owner or a manager of the profile may queue its documents');
       await becomeService(client);
       return queue(client, documentId, { actor: caller.claims.sub, requestId });
     });
