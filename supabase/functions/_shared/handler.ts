@@ -3,7 +3,7 @@
  * accepts, and turning a thrown Problem (or anything else) into problem+json. The log
  * line of an unexpected error names its kind only: messages may quote database values.
  */
-import { corsHeaders, preflight } from './cors.ts';
+import { preflight } from './cors.ts';
 import { Problem, problemResponse } from './problem.ts';
 
 export function handler(methods: string[], work: (request: Request) => Promise<Response>): (request: Request) => Promise<Response> {
@@ -36,5 +36,3 @@ export async function jsonBody(request: Request): Promise<Record<string, unknown
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export { corsHeaders };

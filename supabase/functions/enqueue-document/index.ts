@@ -69,9 +69,9 @@ function webhookTarget(body: Record<string, unknown>): { storagePath: string } |
   throw new Problem(400, 'validation_failed', 'only INSERTs into storage.objects or public.documents are handled');
 }
 
-async function forService(body: Record<string, unknown>, requestId: string): Promise<Outcome> {
+function forService(body: Record<string, unknown>, requestId: string): Promise<Outcome> {
   const target = 'document_id' in body ? { documentId: documentIdOf(body) } : webhookTarget(body);
-  if (!target) return { document_id: null, status: null, queued: false };
+  if (!target) return Promise.resolve({ document_id: null, status: null, queued: false });
   return asService(async (client) => {
     let documentId: string | undefined;
     if ('documentId' in target) documentId = target.documentId;
