@@ -6,7 +6,7 @@
  * stops the process with a message that names the variable, so a typo in a
  * Render dashboard fails the deploy instead of failing the first request.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,19 @@ export interface Config {
   documents: DocumentSettings;
   auth: AuthSettings;
   http: HttpSettings;
+  /**
+   * The Edge Functions (supabase/functions) served by the api under /functions/v1, each in
+   * a Deno process of its own; undefined: not served here (on Render, Supabase hosts them).
+   */
+  edgeFunctions: EdgeFunctionSettings | undefined;
+}
+
+export interface EdgeFunctionSettings {
+  /** The Deno binary: DENO_PATH, else the pinned devDependency's node_modules/.bin/deno. */
+  deno: string;
+  functionsDir: string;
+  /** Deno's cache (DENO_DIR, else .data/deno): the npm packages the functions import, fetched once. */
+  denoDir: string;
 }
 
 export interface AuthSettings {
@@ -380,6 +393,28 @@ function httpSettings(env: Env, onRender: boolean): HttpSettings {
   };
 }
 
+/**
+ * EDGE_FUNCTIONS_LOCAL (default: on wherever Deno is installed, never on Render, where the
+ * api must not need Deno). Asked for explicitly, a missing Deno is a mistake to name.
+ */
+function edgeFunctionSettings(env: Env, onRender: boolean): EdgeFunctionSettings | undefined {
+  const wanted = boolean(env, 'EDGE_FUNCTIONS_LOCAL', !onRender);
+  if (!wanted) return undefined;
+  if (onRender) throw new ConfigError('EDGE_FUNCTIONS_LOCAL', 'is refused on Render: Supabase hosts the Edge Functions');
+  const given = text(env, 'DENO_PATH');
+  const deno = given ? path.resolve(projectRoot, given) : path.join(projectRoot, 'node_modules', '.bin', 'deno');
+  if (!existsSync(deno)) {
+    if (text(env, 'EDGE_FUNCTIONS_LOCAL') !== undefined || given) throw new ConfigError(given ? 'DENO_PATH' : 'EDGE_FUNCTIONS_LOCAL', `no Deno binary at ${deno} (npm install adds it)`);
+    return undefined;
+  }
+  const denoDir = text(env, 'DENO_DIR');
+  return {
+    deno,
+    functionsDir: path.join(projectRoot, 'supabase', 'functions'),
+    denoDir: denoDir ? path.resolve(projectRoot, denoDir) : path.join(projectRoot, '.data', 'deno'),
+  };
+}
+
 /** HOST: an address or a host name (as `listen` takes it); else 0.0.0.0 on Render, which routes to it, and this machine only elsewhere. */
 function listenHost(env: Env, onRender: boolean): string {
   const host = text(env, 'HOST');
@@ -464,6 +499,7 @@ function readConfig(env: Env, options: LoadOptions): Config {
     documents: documentSettings(env),
     auth: authSettings(env, mode),
     http: httpSettings(env, onRender),
+    edgeFunctions: edgeFunctionSettings(env, onRender),
     jobs: {
       leaseMs: integer(env, 'JOB_LEASE_SECONDS', 60, 1, 86_400) * 1000,
       pollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 1000, 50, 600_000),

@@ -33,6 +33,8 @@ import { landingPageRoutes } from './routes/landing-page.js';
 import { healthRoutes } from './routes/health.js';
 import { readyRoutes } from './routes/ready.js';
 import { securityHeaders } from './security-headers.js';
+import { functionsProxy } from './functions-proxy.js';
+import type { EdgeFunctionHost } from '../functions/edge-function-host.js';
 
 export interface AppDeps {
   pool: Pool;
@@ -51,6 +53,8 @@ export interface AppDeps {
   journeyCache?: JourneyCache;
   /** "Sign in as the demo user" on /app: only the local all-in-one has one (demo-sign-in.ts). */
   demo?: DemoSignIn;
+  /** The local Edge Functions, served under /functions/v1 as Supabase serves them (local only). */
+  edgeFunctions?: EdgeFunctionHost;
 }
 
 /** A successful GET of the /app page's files, or of anything that answers with other than JSON (pages, scripts, styles). */
@@ -93,6 +97,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(metrics.middleware);
   app.use(errorMiddleware(deps.log));
   app.use(securityHeaders());
+  // Before CORS and the body parser: a function answers its own preflight and reads its own body.
+  if (deps.edgeFunctions) app.use(functionsProxy(deps.edgeFunctions));
   if (deps.http.corsOrigins.length > 0) {
     const allowed = new Set(deps.http.corsOrigins);
     app.use(cors({

@@ -143,6 +143,11 @@ const catalogue = {
     meaning: 'The token is valid but the account it names does not exist (any more).',
     action: 'Sign in again with an existing account.',
   },
+  function_unavailable: {
+    status: 503, title: 'Edge Function unavailable',
+    meaning: 'The local Edge Function runtime (Deno) could not start or answer this function just now.',
+    action: 'Retry shortly; the api\'s log says why the function could not start.',
+  },
   auth_unavailable: {
     status: 503, title: 'Sign-in keys unavailable',
     meaning: 'The token may be fine, but the keys that verify it could not be fetched just now.',
