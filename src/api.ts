@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from './config.js';
 import { createLogger } from './log.js';
-import { createPool, resolveDatabase } from './db/pool.js';
+import { createPool, endPool, resolveDatabase } from './db/pool.js';
 import { PortInUseError } from './http/server.js';
 import { startApi } from './http/start-api.js';
 import { installShutdown } from './shutdown.js';
@@ -19,7 +19,7 @@ const onShutdown = installShutdown(log);
 const server = await resolveDatabase(config, log);
 onShutdown('database server', () => server.stop());
 const pool = createPool(server.target, config.databasePoolMax, log);
-onShutdown('database pool', () => pool.end());
+onShutdown('database pool', () => endPool(pool));
 
 const api = await startApi(config, pool, log).catch((error: unknown) =>
   error instanceof PortInUseError ? onShutdown.fail(`guardian api: ${error.message} npm run api`) : Promise.reject(error),

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadConfigOrExit } from './config.js';
 import { chooseLogFormat, createLogger } from './log.js';
 import { migrate } from './db/migrations.js';
-import { createPool, createSessionClient, resolveDatabase } from './db/pool.js';
+import { createPool, createSessionClient, endPool, resolveDatabase } from './db/pool.js';
 import { loadSeed } from './db/seed.js';
 import { createJobMetrics } from './events/job-metrics.js';
 import { mintToken } from './auth/tokens.js';
@@ -40,7 +40,7 @@ const server = await resolveDatabase(config, log);
 onShutdown('database server', () => server.stop());
 
 const pool = createPool(server.target, config.databasePoolMax, log);
-onShutdown('database pool', () => pool.end());
+onShutdown('database pool', () => endPool(pool));
 
 // Migrations hold a session lock: a connection of their own, on the session URL.
 const client = createSessionClient(server.target, 'guardian-migrate');

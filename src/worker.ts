@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { loadConfigOrExit } from './config.js';
 import { registeredConsumers } from './consumers/index.js';
 import { periodicSweeps, sweepsRunIn } from './sweeps/index.js';
-import { createPool, resolveDatabase } from './db/pool.js';
+import { createPool, endPool, resolveDatabase } from './db/pool.js';
 import { createJobMetrics } from './events/job-metrics.js';
 import { publishJobMetrics } from './events/job-metrics-publisher.js';
 import { Worker } from './events/worker.js';
@@ -22,7 +22,7 @@ const onShutdown = installShutdown(log, config.jobs.shutdownGraceMs + 5000);
 const server = await resolveDatabase(config, log);
 onShutdown('database server', () => server.stop());
 const pool = createPool(server.target, config.databasePoolMax, log);
-onShutdown('database pool', () => pool.end());
+onShutdown('database pool', () => endPool(pool));
 
 // Render's background workers cannot be scraped: job metrics are published to the
 // database and served by the api's /metrics (src/events/job-metrics-publisher.ts).

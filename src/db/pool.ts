@@ -68,6 +68,28 @@ export function createPool(database: DatabaseLink, max: number, log: Logger, opt
   return surviveConnectionLoss(pool, (error) => log.warn({ err: { message: error.message } }, 'idle database connection lost'));
 }
 
+/**
+ * Ends a pool and waits until its connections have closed. pg-pool's end() resolves once
+ * it has asked every client to end, before their sockets close; a database stopped right
+ * after (the embedded Postgres at the end of a shutdown) would cut those closing
+ * connections, and each would report a lost connection. pg-pool emits 'remove' when a
+ * client's end has completed: one per client it held. Bounded: connections that do not
+ * close in `waitMs` are not waited for.
+ */
+export async function endPool(pool: Pool, waitMs = 2000): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on('remove', () => {
+      if (--open <= 0) resolve();
+    });
+  });
+  await pool.end();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+  clearTimeout(timer);
+}
+
 /** One connection that keeps its session (LISTEN-capable URL): migrations hold a session lock on it. */
 export function createSessionClient(database: DatabaseLink, applicationName: string): pg.Client {
   return new pg.Client(connectionConfig(database, { applicationName, session: true }).config);

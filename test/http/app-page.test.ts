@@ -138,9 +138,11 @@ browserTest('upload the sample: status, journey and the alert appear live, witho
     assert.is(await ctx.page.textContent('#who'), 'Robin Test');
     assert.is(await ctx.page.inputValue('#profile'), ctx.profile);
     // Empty states say so, and what would fill them.
-    assert.is(await ctx.page.textContent('#alerts'), 'No open alerts.');
-    assert.match(await ctx.page.textContent('#documents') ?? '', /^No documents yet\./);
-    assert.match(await ctx.page.textContent('#series') ?? '', /^No lab results yet\./);
+    // Each list is drawn when its own answer arrives: waited for, not assumed.
+    const shows = (selector: string, text: RegExp) => until(async () => text.test(await ctx.page.textContent(selector) ?? ''), WAIT_MS);
+    await shows('#alerts', /^No open alerts\.$/);
+    await shows('#documents', /^No documents yet\./);
+    await shows('#series', /^No lab results yet\./);
 
     // A marker a reload would wipe out, and a record, kept in the page, of every status the
     // document list renders: polling from here missed the short ones on a busy machine.
