@@ -79,6 +79,12 @@ export interface EdgeFunctionSettings {
   functionsDir: string;
   /** Deno's cache (DENO_DIR, else .data/deno): the npm packages the functions import, fetched once. */
   denoDir: string;
+  /**
+   * CA certificates Deno trusts when it fetches those packages: DENO_CERT, else
+   * NODE_EXTRA_CA_CERTS, so Deno reaches the registry wherever npm does (a proxy that
+   * re-signs TLS, as on this project's build machines). Deno ignores Node's variable.
+   */
+  caFile: string | undefined;
 }
 
 export interface AuthSettings {
@@ -412,6 +418,7 @@ function edgeFunctionSettings(env: Env, onRender: boolean): EdgeFunctionSettings
     deno,
     functionsDir: path.join(projectRoot, 'supabase', 'functions'),
     denoDir: denoDir ? path.resolve(projectRoot, denoDir) : path.join(projectRoot, '.data', 'deno'),
+    caFile: text(env, 'DENO_CERT') ?? text(env, 'NODE_EXTRA_CA_CERTS'),
   };
 }
 

@@ -28,6 +28,16 @@ const FUNCTION_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const DENO_RESOLUTION_FLAGS = ['--node-modules-dir=none'] as const;
 export const DENO_RESOLUTION_ENV = { DENO_NO_PACKAGE_JSON: '1' } as const;
 
+/** What every Deno command Guardian runs is given: its cache, package resolution, and the CA to reach the registry. */
+export function denoEnvironment(settings: EdgeFunctionSettings): Record<string, string> {
+  return {
+    DENO_DIR: settings.denoDir,
+    NO_COLOR: '1',
+    ...DENO_RESOLUTION_ENV,
+    ...(settings.caFile ? { DENO_CERT: settings.caFile } : {}),
+  };
+}
+
 export class EdgeFunctionStartError extends Error {
   override readonly name = 'EdgeFunctionStartError';
 }
@@ -76,13 +86,13 @@ export class EdgeFunctionHost {
   }
 
   private start(name: string): Running {
-    const { deno, functionsDir, denoDir } = this.settings;
+    const { deno, functionsDir } = this.settings;
     const child = spawn(
       deno,
       ['run', ...DENO_RESOLUTION_FLAGS, '--no-prompt', '--allow-net', '--allow-env', `--allow-read=${functionsDir}`, path.join(functionsDir, name, 'index.ts')],
       {
         cwd: functionsDir,
-        env: { ...this.env, ...DENO_RESOLUTION_ENV, DENO_DIR: denoDir, DENO_SERVE_ADDRESS: 'tcp:127.0.0.1:0', NO_COLOR: '1', PATH: '/usr/local/bin:/usr/bin:/bin' },
+        env: { ...this.env, ...denoEnvironment(this.settings), DENO_SERVE_ADDRESS: 'tcp:127.0.0.1:0', PATH: '/usr/local/bin:/usr/bin:/bin' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DENO_RESOLUTION_ENV, DENO_RESOLUTION_FLAGS, EdgeFunctionHost } from '../../src/functions/edge-function-host.js';
+import { denoEnvironment, DENO_RESOLUTION_FLAGS, EdgeFunctionHost } from '../../src/functions/edge-function-host.js';
 import { createLogger } from '../../src/log.js';
 import { config } from '../helpers/database.js';
 
@@ -18,7 +18,7 @@ async function deno(args: string[]): Promise<{ ok: boolean; output: string }> {
   if (!settings) throw new Error('Deno is not installed (node_modules/.bin/deno)');
   try {
     const { stdout, stderr } = await promisify(execFile)(settings.deno, args, {
-      cwd: settings.functionsDir, env: { PATH: process.env.PATH, DENO_DIR: settings.denoDir, NO_COLOR: '1', ...DENO_RESOLUTION_ENV }, maxBuffer: 16 * 1024 * 1024,
+      cwd: settings.functionsDir, env: { PATH: process.env.PATH, ...denoEnvironment(settings) }, maxBuffer: 16 * 1024 * 1024,
     });
     return { ok: true, output: stdout + stderr };
   } catch (error) {

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DENO_RESOLUTION_ENV, DENO_RESOLUTION_FLAGS, EdgeFunctionHost, EdgeFunctionStartError } from '../../src/functions/edge-function-host.js';
+import { denoEnvironment, DENO_RESOLUTION_FLAGS, EdgeFunctionHost, EdgeFunctionStartError } from '../../src/functions/edge-function-host.js';
 import { createLogger } from '../../src/log.js';
 import { config } from '../helpers/database.js';
 import { rejection, until } from '../helpers/suite.js';
@@ -50,7 +50,7 @@ test('a runtime that cannot start is an EdgeFunctionStartError, and the next req
 test('a function\'s npm packages come from the registry at their pinned versions, not from the project\'s node_modules', async () => {
   const settings = config.edgeFunctions!;
   const { stdout } = await promisify(execFile)(settings.deno, ['info', '--json', ...DENO_RESOLUTION_FLAGS, path.join(settings.functionsDir, 'quick-search', 'index.ts')], {
-    env: { PATH: process.env.PATH, DENO_DIR: settings.denoDir, NO_COLOR: '1', ...DENO_RESOLUTION_ENV }, maxBuffer: 16 * 1024 * 1024,
+    env: { PATH: process.env.PATH, ...denoEnvironment(settings) }, maxBuffer: 16 * 1024 * 1024,
   });
   const info = JSON.parse(stdout) as { modules: { specifier: string }[]; npmPackages?: Record<string, unknown> };
   const fromNodeModules = info.modules.map((m) => m.specifier).filter((s) => s.includes('/node_modules/'));
