@@ -9,12 +9,11 @@ import { cp, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { suite } from 'uvu';
 import { MigrationError, readMigrations } from '../../src/db/migration-files.js';
 import { migrate } from '../../src/db/migrations.js';
 import { applySupabaseStandin } from '../../src/db/supabase-standin.js';
-import { config, createTestDatabase, migrationsDir, type TestDatabase } from '../helpers/database.js';
+import { config, createTestDatabase, migrationsDir, withClient, type TestDatabase } from '../helpers/database.js';
 
 const run = promisify(execFile);
 const test = suite<{ dbs: TestDatabase[] }>('migration ledger shared with the Supabase CLI', { dbs: [] });
@@ -30,16 +29,6 @@ async function freshProject(ctx: { dbs: TestDatabase[] }): Promise<TestDatabase>
   ctx.dbs.push(db);
   await withClient(db.url, (client) => applySupabaseStandin(client));
   return db;
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** A throwaway project folder: supabase/migrations holding the real migrations plus `extra`. */

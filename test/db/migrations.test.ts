@@ -4,11 +4,10 @@ import { mkdtemp, readdir, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { suite } from 'uvu';
 import { MigrationError } from '../../src/db/migration-files.js';
 import { migrate } from '../../src/db/migrations.js';
-import { config, createTestDatabase, migrationsDir, type TestDatabase } from '../helpers/database.js';
+import { config, createTestDatabase, migrationsDir, withClient, type TestDatabase } from '../helpers/database.js';
 
 const run = promisify(execFile);
 const test = suite<{ dbs: TestDatabase[] }>('migration runner', { dbs: [] });
@@ -20,16 +19,6 @@ async function emptyDatabase(ctx: { dbs: TestDatabase[] }): Promise<TestDatabase
   const db = await createTestDatabase({ empty: true });
   ctx.dbs.push(db);
   return db;
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** A throwaway migrations folder: the real ones plus extra files. */

@@ -123,3 +123,14 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   };
   return db;
 }
+
+/** One connection of its own for `work`, closed after (migrations need a session of their own). */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

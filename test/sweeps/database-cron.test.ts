@@ -4,9 +4,8 @@
  * here the answers the database may give, including none.
  */
 import * as assert from 'uvu/assert';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { suite } from 'uvu';
+import { capturedLog } from '../helpers/captured-log.js';
 import type { Queryable } from '../../src/events/queue/job.js';
 import { cronShare } from '../../src/sweeps/database-cron.js';
 import type { PeriodicSweep } from '../../src/sweeps/sweep.js';
@@ -27,17 +26,6 @@ function database(jobs: string[] | undefined, fail?: Error): Queryable {
       return { rows: (jobs ?? []).map((jobname) => ({ jobname })) };
     }) as unknown as Queryable['query'], // a stand-in for pg's overloaded query(): only the text form is used
   };
-}
-
-function capturedLog() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, sink), lines };
 }
 
 test('a sweep whose pg_cron job is active is left to the database; the rest of the cron share runs', async () => {

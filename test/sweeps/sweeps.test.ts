@@ -1,6 +1,4 @@
 import * as assert from 'uvu/assert';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { claimJobs } from '../../src/events/queue/claim.js';
 import { enqueue } from '../../src/events/queue/enqueue.js';
 import { Worker } from '../../src/events/worker.js';
@@ -8,22 +6,11 @@ import { createLogger } from '../../src/log.js';
 import { periodicSweeps, sweepsRunIn } from '../../src/sweeps/index.js';
 import { runSweep, startSweeps, type PeriodicSweep } from '../../src/sweeps/sweep.js';
 import { createRunTables, jobStatuses, recordingConsumer, testSettings } from '../helpers/jobs.js';
+import { capturedLog } from '../helpers/captured-log.js';
 import { databaseSuite, until } from '../helpers/suite.js';
 
 const test = databaseSuite('periodic sweeps');
 const silent = createLogger('silent');
-
-/** A logger whose lines the test can read. */
-function capturedLog() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, sink), lines };
-}
 
 test('one list: every sweep named once in lower_snake; every sweep of the shared database also runs in the cron job', ({ db }) => {
   const storage = { sweepTemporaryFiles: async () => 0 };
